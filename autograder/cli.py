@@ -1,0 +1,96 @@
+"""The command line: ``python -m autograder COMMAND``.
+
+Commands
+--------
+build [ASSIGNMENT ...]
+    Regenerate release/ and notebooks/ from source/.
+check
+    Exit 1 and list the files of release/ and notebooks/ that are stale.
+demo
+    Release, submit the examples, autograde them with ``nbgrader autograde``,
+    generate feedback and print each student's score per test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import build as build_mod
+from .build import ROOT, nbgrader
+
+
+def score_table(assignment: str, db_url: str | None = None) -> str:
+    """Each student's score per graded cell, from the gradebook, as a text table."""
+    from nbgrader.api import Gradebook
+
+    db_url = db_url or os.environ.get("SHALLOW_NARROW_DB_URL") or f"sqlite:///{ROOT / 'gradebook.db'}"
+    with Gradebook(db_url) as gb:
+        rows = []
+        columns: list[str] = []
+        for submission in sorted(gb.assignment_submissions(assignment), key=lambda s: s.student_id):
+            cells = {}
+            for nb in submission.notebooks:
+                for grade in sorted(nb.grades, key=lambda g: g.cell.id):
+                    name = grade.name
+                    if name not in columns:
+                        columns.append(name)
+                    if grade.score is None or grade.needs_manual_grade:
+                        cells[name] = "manual"
+                    else:
+                        cells[name] = f"{grade.score:g}/{grade.max_score:g}"
+            rows.append((submission.student_id, cells, submission.score, submission.max_score))
+    header = ["student", *columns, "total"]
+    table = [header] + [[sid, *(cells.get(c, "-") for c in columns), f"{score:g}/{top:g}"] for sid, cells, score, top in rows]
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)) for r in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def demo() -> None:
+    """Run the course's main job on the built-in examples."""
+    from .submissions import submit_examples
+
+    for assignment in build_mod.assignments():
+        print(f"== {assignment}: release (nbgrader generate_assignment)")
+        build_mod.generate_release(assignment)
+        students = submit_examples(assignment)
+        print(f"== {assignment}: submitted {len(students)} example students: {', '.join(students)}")
+        print(f"== {assignment}: nbgrader autograde (sandboxed kernel, verdicts outside it)")
+        nbgrader("autograde", assignment, "--create", "--force")
+        nbgrader("generate_feedback", assignment, "--force")
+        print(f"== {assignment}: feedback written under feedback/<student>/{assignment}/")
+        print()
+        print(score_table(assignment))
+        print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_build = sub.add_parser("build", help="regenerate release/ and notebooks/ from source/")
+    p_build.add_argument("assignments", nargs="*")
+    sub.add_parser("check", help="list stale files in release/ and notebooks/")
+    sub.add_parser("demo", help="release, submit the examples, autograde, print the scores")
+    args = parser.parse_args(argv)
+
+    os.chdir(ROOT)  # nbgrader reads nbgrader_config.py from the course root
+    if args.command == "build":
+        build_mod.build(args.assignments)
+    elif args.command == "check":
+        stale = [f for a in build_mod.assignments() for f in build_mod.stale_files(a)]
+        if stale:
+            print("Stale (run `make build`):\n  " + "\n  ".join(stale))
+            return 1
+        print("release/ and notebooks/ are up to date with source/.")
+    elif args.command == "demo":
+        demo()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Run a check in-process: for the instructor's own notebook, never for grading.
+
+The hidden tests of an instructor notebook call :func:`run_check`.  Where the
+instructor executes the notebook (JupyterLab, building notebooks/, ``nbgrader
+validate`` of source/), the kernel is the instructor's own and trusted, so the
+probe and the judge both run right there.  Under the secure grader the test
+cell's source is never executed: :mod:`autograder.preprocessors` reads the
+check's name from it and runs the same probe in the student's sandboxed kernel,
+judging outside.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import checks, probe
+
+
+def run_check(name: str, namespace: dict[str, Any], student: str = "instructor") -> None:
+    """Probe and judge check `name` against the code defined in `namespace`.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`autograder.checks.CHECKS`.
+    namespace : dict
+        The notebook's globals (pass ``globals()``).
+    student : str, optional
+        Whose inputs to draw (the seed of the request).
+
+    Raises
+    ------
+    AssertionError
+        With the verdict's message, when it does not.
+    """
+    check = checks.CHECKS[name]
+    request = checks.make_request(name, "instructor", student)
+    payload = probe.collect(namespace, request)
+    verdict = check.judge(request, payload)
+    if not verdict.passed:
+        raise AssertionError(verdict.message)
+    # Print, don't return: a value would become an execute_result, which nbgrader reads as partial credit.
+    print(verdict.message)

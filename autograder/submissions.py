@@ -1,0 +1,94 @@
+"""Make student submissions: a released notebook with an answer filled in.
+
+An answer file (``examples/<assignment>/<student>.py``) defines the methods the
+student writes, as top-level functions (``def forward(self, x): ...``).  Their
+bodies replace the ``raise NotImplementedError()`` stubs of the released
+notebook, in the order the stubs appear.  The demo and the tests build their
+submissions this way, so they always match the current release.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import textwrap
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from .build import RELEASE, ROOT
+
+EXAMPLES = ROOT / "examples"
+STUB = "# YOUR CODE HERE\n"
+STUB_RAISE = "raise NotImplementedError()"
+UNFINISHED = "unfinished"
+"""The example student who hands in the release as it is."""
+
+
+def method_bodies(answer: str) -> dict[str, str]:
+    """The body source of each top-level function in an answer file, by name."""
+    tree = ast.parse(answer)
+    lines = answer.splitlines()
+    bodies = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            first = node.body[0]
+            start = first.lineno - 1
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and len(node.body) > 1:
+                start = node.body[1].lineno - 1  # skip a docstring
+            bodies[node.name] = textwrap.dedent("\n".join(lines[start : node.end_lineno]))
+    return bodies
+
+
+def fill_stubs(release: NotebookNode, bodies: list[str]) -> NotebookNode:
+    """A copy of `release` whose solution stubs are replaced by `bodies`, in order."""
+    nb = nbformat.from_dict(release)
+    remaining = list(bodies)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        lines = cell.source.split("\n")
+        out: list[str] = []
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if line.strip() == STUB.strip() and nxt.strip() == STUB_RAISE and remaining:
+                indent = line[: len(line) - len(line.lstrip())]
+                out.extend(indent + body_line if body_line else "" for body_line in remaining.pop(0).splitlines())
+                i += 2
+                continue
+            out.append(line)
+            i += 1
+        cell.source = "\n".join(out)
+    return nb
+
+
+def example_students(assignment: str) -> list[str]:
+    """The example students of an assignment: one per answer file, plus the unfinished one."""
+    return sorted(p.stem for p in (EXAMPLES / assignment).glob("*.py")) + [UNFINISHED]
+
+
+def submit_examples(assignment: str, submitted: Path = ROOT / "submitted") -> list[str]:
+    """Write every example student's submission into ``submitted/<student>/<assignment>/``.
+
+    Returns
+    -------
+    list of str
+        The student ids written.
+    """
+    release_dir = RELEASE / assignment
+    students = example_students(assignment)
+    for student in students:
+        dest = submitted / student / assignment
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(release_dir, dest)
+        if student == UNFINISHED:
+            continue
+        bodies = method_bodies((EXAMPLES / assignment / f"{student}.py").read_text())
+        for path in dest.glob("*.ipynb"):
+            nb = fill_stubs(nbformat.read(path, as_version=4), list(bodies.values()))
+            nbformat.write(nb, path)
+    return students

@@ -1,0 +1,51 @@
+"""nbgrader configuration of the shallow-narrow course.
+
+Run nbgrader from this folder.  The gradebook is SQLite at the repo root unless
+SHALLOW_NARROW_DB_URL names another database (e.g. postgresql://user@host/course).
+"""
+
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)  # so nbgrader can import the autograder package from any venv
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from autograder.preprocessors import DrawCurves, HideHiddenTests, SecureExecute  # noqa: E402
+
+c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
+
+c.CourseDirectory.course_id = "shallow-narrow"
+c.CourseDirectory.root = HERE
+c.CourseDirectory.db_url = os.environ.get(
+    "SHALLOW_NARROW_DB_URL", "sqlite:///" + os.path.join(HERE, "gradebook.db")
+)
+c.CourseDirectory.assignment_id = ""
+
+# Student code runs in a sandboxed kernel and verdicts are decided outside it.
+c.Autograde.autograde_preprocessors = [
+    SecureExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.Execute.timeout = 30  # seconds per cell; a hung cell costs its own points only
+c.SecureExecute.timeout = 30
+# Deleted test cells come back from the gradebook and score 0, instead of waiting for a manual grade.
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback shows each test's verdict and the training plot, never the hidden test code.
+c.GenerateFeedback.preprocessors = [HideHiddenTests, DrawCurves, GetGrades, CSSHTMLHeaderPreprocessor]
+c.HideHiddenTests.enforce_metadata = False

@@ -1,0 +1,102 @@
+"""Shared fixtures: a scratch course folder, graded once per test module that asks for it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from hypothesis import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from autograder import build  # noqa: E402
+from autograder.submissions import fill_stubs, method_bodies  # noqa: E402
+
+settings.register_profile("course", deadline=None, max_examples=60, derandomize=True)
+settings.load_profile("course")
+
+ASSIGNMENT = "01_shallow_narrow"
+
+
+class Course:
+    """A scratch copy of the course: its own gradebook, submitted/ and autograded/ folders."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.db_url = f"sqlite:///{root / 'gradebook.db'}"
+        shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+        shutil.copytree(ROOT / "source", root / "source")
+        shutil.copytree(ROOT / "release", root / "release")
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "SHALLOW_NARROW_DB_URL": self.db_url}
+
+    def nbgrader(self, *args: str) -> str:
+        done = build.nbgrader(*args, root=self.root, env=self.env)
+        return done.stdout + done.stderr
+
+    def release_notebook(self, assignment: str = ASSIGNMENT):
+        import nbformat
+
+        return nbformat.read(self.root / "release" / assignment / "shallow_narrow.ipynb", as_version=4)
+
+    def submit(self, student: str, nb, assignment: str = ASSIGNMENT) -> Path:
+        """Hand in a notebook (and the released helper files) as `student`."""
+        import nbformat
+
+        dest = self.root / "submitted" / student / assignment
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(self.root / "release" / assignment, dest)
+        nbformat.write(nb, dest / "shallow_narrow.ipynb")
+        return dest
+
+    def submit_answer(self, student: str, answer: str, assignment: str = ASSIGNMENT) -> Path:
+        """Hand in the release with `answer`'s method bodies filled in."""
+        return self.submit(student, fill_stubs(self.release_notebook(assignment), list(method_bodies(answer).values())))
+
+    def autograde(self, *extra: str, assignment: str = ASSIGNMENT) -> str:
+        return self.nbgrader("autograde", assignment, "--create", "--force", *extra)
+
+    def scores(self, student: str, assignment: str = ASSIGNMENT) -> dict[str, float]:
+        """Score per graded cell of one student's submission."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.db_url) as gb:
+            nb = gb.find_submission_notebook("shallow_narrow", assignment, student)
+            return {g.name: g.score for g in nb.grades}
+
+    def autograded(self, student: str, assignment: str = ASSIGNMENT):
+        import nbformat
+
+        return nbformat.read(self.root / "autograded" / student / assignment / "shallow_narrow.ipynb", as_version=4)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
+    """A scratch course with the assignment generated into its own gradebook."""
+    c = Course(tmp_path_factory.mktemp("course"))
+    c.nbgrader("generate_assignment", ASSIGNMENT, "--force")
+    return c
+
+
+def verdict_messages(nb) -> dict[str, str]:
+    """The text of each graded test cell's outputs, by grade id."""
+    out = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            out[meta["grade_id"]] = " ".join(o.get("text", "") or o.get("evalue", "") for o in cell.outputs)
+    return out
+
+
+FULL_MARKS = {"test_forward": 2, "test_dloss_dw": 3, "test_training_curve": 2, "test_seed_run": 1}
+"""Points of the autograded tests of the first assignment."""
+
+AnswerMaker = Callable[[str], str]

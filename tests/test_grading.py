@@ -1,0 +1,66 @@
+"""Grading the example submissions through stock `nbgrader autograde`, with our plug-ins."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.submissions import UNFINISHED, example_students
+from conftest import ASSIGNMENT, FULL_MARKS, ROOT, verdict_messages
+
+EXPECTED_LOSSES = {
+    # example student -> the autograded tests it must lose (all others get full marks)
+    "correct": set(),
+    "sign_flipped": {"test_dloss_dw", "test_training_curve", "test_seed_run"},
+    "missing_factor_2": {"test_dloss_dw", "test_training_curve", "test_seed_run"},
+    "sum_not_mean": {"test_dloss_dw", "test_training_curve", "test_seed_run"},
+    "forward_adds_weights": {"test_forward", "test_training_curve", "test_seed_run"},
+    UNFINISHED: set(FULL_MARKS),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    for student in example_students(ASSIGNMENT):
+        if student == UNFINISHED:
+            course.submit(student, course.release_notebook())
+        else:
+            course.submit_answer(student, (ROOT / "examples" / ASSIGNMENT / f"{student}.py").read_text())
+    course.autograde()
+    return course
+
+
+def test_every_example_has_an_expectation() -> None:
+    assert set(example_students(ASSIGNMENT)) == set(EXPECTED_LOSSES)
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED_LOSSES))
+def test_each_mistake_loses_exactly_the_points_of_its_tests(graded, student: str) -> None:
+    scores = graded.scores(student)
+    for test, points in FULL_MARKS.items():
+        expected = 0 if test in EXPECTED_LOSSES[student] else points
+        assert scores[test] == expected, f"{student}/{test}: {verdict_messages(graded.autograded(student))[test]}"
+
+
+def test_written_answer_is_left_for_the_formgrader(graded) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(graded.db_url) as gb:
+        nb = gb.find_submission_notebook("shallow_narrow", ASSIGNMENT, "correct")
+        think = [g for g in nb.grades if g.name == "think_learning_rate"][0]
+        assert think.max_score == 2 and think.cell.cell_type == "markdown"
+
+
+def test_failed_tests_explain_themselves(graded) -> None:
+    messages = verdict_messages(graded.autograded("sign_flipped"))
+    assert "wrong sign" in messages["test_dloss_dw"]
+    assert "fault is in the gradients" in messages["test_training_curve"]
+    assert "✔" in messages["test_forward"]
+
+
+def test_feedback_hides_hidden_tests_and_shows_the_training_plot(graded) -> None:
+    graded.nbgrader("generate_feedback", ASSIGNMENT, "--force")
+    html = (graded.root / "feedback" / "sign_flipped" / ASSIGNMENT / "shallow_narrow.html").read_text()
+    assert "run_check" not in html and "BEGIN HIDDEN TESTS" not in html
+    assert "hidden tests ran here" in html
+    assert "wrong sign" in html
+    assert "data:image/png;base64" in html
