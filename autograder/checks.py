@@ -20,7 +20,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import judge, reference
 from .judge import Verdict
 
 CHECK_CALL = re.compile(r"""run_check\(\s*["']([\w.]+)["']""")
@@ -52,68 +51,24 @@ def seed_for(assignment: str, student: str, check: str) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
-def _weights(rng: np.random.Generator, signs: tuple[int, int]) -> list[float]:
-    # Magnitudes kept apart from each other so that swapping w1 and w2 shows.
-    a, b = rng.uniform(0.3, 1.2), rng.uniform(1.4, 2.5)
-    if rng.random() < 0.5:
-        a, b = b, a
-    return [float(signs[0] * a), float(signs[1] * b)]
+def _load_checks() -> dict[str, Check]:
+    """Collect ``CHECKS`` from every module of :mod:`autograder.assignments`.
 
+    An assignment adds its graded tests by adding a module there; nothing else changes.
+    """
+    import importlib
+    import pkgutil
 
-SIGNS = [(1, 1), (-1, 1), (1, -1), (-1, -1), (1, 1), (-1, 1)]
-"""Sign patterns of the test weights: every combination, negative ones included."""
+    from . import assignments
 
-
-def _forward_request(rng: np.random.Generator) -> dict[str, Any]:
-    cases = []
-    for signs, n in zip(SIGNS, [1, 3, 8, 25, 64, 5]):
-        cases.append({"w": _weights(rng, signs), "x": rng.normal(0.4, 1.0, n).tolist()})
-    return {"kind": "forward", "class": "ShallowNarrowExercise", "cases": cases}
-
-
-def _gradient_request(rng: np.random.Generator) -> dict[str, Any]:
-    cases = []
-    for signs, n in zip(SIGNS, [1, 4, 10, 33, 73, 7]):
-        x = rng.uniform(-0.5, 1.5, n)
-        y = rng.uniform(-3, 3) * x + rng.normal(0, 0.3, n)
-        cases.append({"w": _weights(rng, signs), "x": x.tolist(), "y": y.tolist()})
-    return {"kind": "dloss_dw", "class": "ShallowNarrowExercise", "cases": cases}
-
-
-def _train_request(rng: np.random.Generator) -> dict[str, Any]:
-    cases = []
-    for signs in [(1, -1), (-1, -1)]:
-        x = rng.uniform(0, 1, 30)
-        y = rng.uniform(1, 3) * x + rng.normal(0, 0.2, 30)
-        cases.append(
-            {
-                "w": _weights(rng, signs),
-                "x": x.tolist(),
-                "y": y.tolist(),
-                "lr": float(np.round(rng.uniform(0.01, 0.05), 3)),
-                "n_ep": 60,
-            }
-        )
-    return {"kind": "train", "class": "ShallowNarrowExercise", "cases": cases}
-
-
-def _seed_run_request(rng: np.random.Generator) -> dict[str, Any]:
-    run = reference.SEED_RUN
-    x, y = reference.gen_samples(run["n"], run["a"], run["sigma"])
-    case = {"w": list(run["init"]), "x": x.tolist(), "y": y.tolist(), "lr": run["lr"], "n_ep": run["n_ep"]}
-    return {"kind": "train", "class": "ShallowNarrowExercise", "cases": [case]}
-
-
-CHECKS: dict[str, Check] = {
-    check.name: check
-    for check in [
-        Check("shallow_narrow.forward", _forward_request, judge.judge_forward),
-        Check("shallow_narrow.dloss_dw", _gradient_request, judge.judge_dloss_dw),
-        Check("shallow_narrow.training_curve", _train_request, judge.judge_train),
-        Check("shallow_narrow.seed_run", _seed_run_request, judge.judge_final_weights),
-    ]
-}
-"""Every graded check, by the name a test cell uses."""
+    found: dict[str, Check] = {}
+    for info in pkgutil.iter_modules(assignments.__path__):
+        module = importlib.import_module(f"{assignments.__name__}.{info.name}")
+        for check in getattr(module, "CHECKS", []):
+            if check.name in found:
+                raise ValueError(f"check {check.name!r} is defined twice")
+            found[check.name] = check
+    return found
 
 
 def checks_in(source: str) -> list[str]:
@@ -125,3 +80,7 @@ def make_request(name: str, assignment: str, student: str) -> dict[str, Any]:
     """The request of check `name` for one student's submission of one assignment."""
     rng = np.random.default_rng(seed_for(assignment, student, name))
     return CHECKS[name].make_request(rng)
+
+
+CHECKS: dict[str, Check] = _load_checks()
+"""Every graded check, by the name a test cell uses."""

@@ -59,9 +59,9 @@ def _fail(message: str, *mistakes: Mistake) -> Verdict:
 
 
 def _describe_case(case: dict[str, Any]) -> str:
-    w1, w2 = case["w"]
+    w1, w2 = case["init"]
     signs = "both weights positive" if w1 > 0 and w2 > 0 else "a negative weight"
-    return f"w1 = {w1:.3g}, w2 = {w2:.3g} ({signs}) and {len(case['x'])} sample(s)"
+    return f"w1 = {w1:.3g}, w2 = {w2:.3g} ({signs}) and {len(case['args'][0])} sample(s)"
 
 
 def structural_problem(request: dict[str, Any], payload: dict[str, Any] | None, method: str) -> Verdict | None:
@@ -114,16 +114,22 @@ def _values(record: dict[str, Any]) -> np.ndarray | None:
 
 
 def _side_effect(case: dict[str, Any], result: dict[str, Any]) -> bool:
-    after = result.get("w_after")
+    """True when the call left the weights different from where they started."""
+    after = result.get("state")
     if not isinstance(after, list) or len(after) != 2 or None in after:
         return False
-    return not np.allclose(np.array(after, dtype=float), np.array(case["w"], dtype=float), rtol=0, atol=0)
+    try:
+        return not np.array_equal(np.array(after, dtype=float).ravel(), np.array(case["init"], dtype=float))
+    except ValueError:
+        return True
 
 
 def _case_arrays(case: dict[str, Any]) -> tuple[float, float, np.ndarray, np.ndarray | None]:
-    w1, w2 = (float(w) for w in case["w"])
-    y = np.array(case["y"], dtype=float) if "y" in case else None
-    return w1, w2, np.array(case["x"], dtype=float), y
+    """``(w1, w2, x, y)`` of a case (``y`` is None for the forward pass)."""
+    w1, w2 = (float(w) for w in case["init"])
+    args = case["args"]
+    y = np.array(args[1], dtype=float) if len(args) > 1 else None
+    return w1, w2, np.array(args[0], dtype=float), y
 
 
 def _how_far_off(student: np.ndarray, expected: np.ndarray) -> str:
@@ -157,7 +163,7 @@ def _diagnose(
         return _fail(f"{what} is wrong on {right.count(False)} of {len(cases)} test cases.", mistake)
     if all(diagnosis.close(s, e, PRECISION_RTOL, sc) for s, e, sc in zip(student, expected, scales)):
         return _fail(f"{what} is close but not accurate enough.", diagnosis.LOST_PRECISION)
-    positive = [c["w"][0] > 0 and c["w"][1] > 0 for c in cases]
+    positive = [c["init"][0] > 0 and c["init"][1] > 0 for c in cases]
     if all(ok for ok, pos in zip(right, positive) if pos) and not all(right) and any(positive):
         return _fail(f"{what} is wrong on {right.count(False)} of {len(cases)} test cases.", diagnosis.POSITIVE_ONLY)
     if what.startswith("forward") and all(
@@ -266,7 +272,8 @@ def _fault_location(case: dict[str, Any], loss: np.ndarray, weights: np.ndarray)
     if not np.isclose(loss[0], reference.mse(reference.forward(w1, w2, x), y), rtol=TRAIN_RTOL):
         return "The very first loss is already wrong, so the fault is in the forward pass (or the loss)."
     g1, g2 = reference.gradients(w1, w2, x, y)
-    step = np.array([w1 - case["lr"] * g1, w2 - case["lr"] * g2])
+    lr = case["args"][2]
+    step = np.array([w1 - lr * g1, w2 - lr * g2])
     if not np.allclose(weights[0], step, rtol=TRAIN_RTOL, atol=1e-12):
         return "The first loss is right but the first update is not, so the fault is in the gradients (dloss_dw)."
     return (
@@ -280,8 +287,10 @@ def _train_records(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | str:
     """Student and reference records of one training run, or why they cannot be compared."""
     w1, w2, x, y = _case_arrays(case)
-    ref_loss, ref_weights = reference.train((w1, w2), x, y, case["lr"], case["n_ep"])
-    loss, weights = _values(result.get("loss", {})), _values(result.get("weights", {}))
+    ref_loss, ref_weights = reference.train((w1, w2), x, y, case["args"][2], case["args"][3])
+    out = result.get("out", {})
+    items = out.get("items", []) if out.get("length") == 2 else []
+    loss, weights = (_values(items[0]), _values(items[1])) if items else (None, None)
     if loss is None or weights is None:
         return "`train` did not return (loss_records, weight_records) as numbers."
     if loss.shape != ref_loss.shape or weights.shape != ref_weights.shape:
@@ -319,7 +328,7 @@ def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verd
             bad = np.flatnonzero(~np.isclose(loss, ref_loss, rtol=TRAIN_RTOL, atol=1e-12))
             epoch = int(bad[0]) if bad.size else 0
             verdict = _fail(
-                f"Training from {_describe_case(case)}, learning rate {case['lr']}: the "
+                f"Training from {_describe_case(case)}, learning rate {case['args'][2]}: the "
                 f"{'loss curve' if not ok_loss else 'weight trajectory'} departs from the "
                 f"reference at epoch {epoch}. " + _fault_location(case, loss, weights)
             )
@@ -346,9 +355,13 @@ def judge_final_weights(request: dict[str, Any], payload: dict[str, Any] | None)
             f"The seed run ends at w1 = {final[0]:.5f}, w2 = {final[1]:.5f} with loss {loss[-1]:.7f}, as it should.",
             curves=curves,
         )
-    verdict = _fail(
-        f"The seed run ends at w1 = {final[0]:.5g}, w2 = {final[1]:.5g} (loss {loss[-1]:.5g}), "
-        f"not near the reference ({ref_final[0]:.5f}, {ref_final[1]:.5f}). " + _fault_location(case, loss, weights)
-    )
+    if diagnosis.close(final, ref_final, TRAIN_RTOL, 1.0):
+        where = f"The final weights are right but the final loss is {loss[-1]:.5g}, not {ref_loss[-1]:.5g}."
+    else:
+        where = (
+            f"The seed run ends at w1 = {final[0]:.5g}, w2 = {final[1]:.5g} (loss {loss[-1]:.5g}), "
+            f"not near the reference ({ref_final[0]:.5f}, {ref_final[1]:.5f})."
+        )
+    verdict = _fail(f"{where} {_fault_location(case, loss, weights)}")
     verdict.curves = curves
     return verdict

@@ -47,25 +47,25 @@ def _collect_value(value: Any) -> dict[str, Any]:
     return record
 
 
-def _collect_pair(value: Any) -> dict[str, Any]:
-    """Describe a value that should be a pair ``(dloss_dw1, dloss_dw2)``."""
+def _collect_tuple(value: Any) -> dict[str, Any]:
+    """Describe a value that should be a tuple of arrays, e.g. ``(dloss_dw1, dloss_dw2)``."""
     record: dict[str, Any] = {"type": type(value).__name__}
     try:
         items = list(value)
     except BaseException as exc:  # noqa: BLE001
-        record["error"] = f"not a pair: {type(exc).__name__}: {str(exc)[:200]}"
+        record["error"] = f"not a tuple: {type(exc).__name__}: {str(exc)[:200]}"
         return record
     record["length"] = len(items)
-    record["items"] = [_collect_value(item) for item in items[:4]]
+    record["items"] = [_collect_value(item) for item in items[:8]]
     return record
 
 
-def _weights_of(model: Any) -> list[Any]:
-    """Read ``model.w1`` and ``model.w2`` back as numbers, or None where that fails."""
+def _state_of(obj: Any, names: list[str]) -> list[Any]:
+    """Read attributes back as numbers (None where that fails), to see side effects."""
     out: list[Any] = []
-    for name in ("w1", "w2"):
+    for name in names:
         try:
-            out.append(float(getattr(model, name)))
+            out.append([float(v) for v in __import__("numpy").asarray(getattr(obj, name), dtype=float).ravel()])
         except BaseException:  # noqa: BLE001
             out.append(None)
     return out
@@ -81,43 +81,45 @@ def collect(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any
     Parameters
     ----------
     namespace : dict
-        The notebook's global namespace (where ``ShallowNarrowExercise`` lives).
+        The notebook's global namespace (where the student's code lives).
     request : dict
-        ``{"kind": "forward" | "dloss_dw" | "train", "class": name, "cases": [...]}``;
-        each case holds the inputs of one call.
+        What to call.  Either a method, ``{"class": name, "method": name,
+        "state": [attribute, ...], ...}``, where each case gives the
+        constructor's argument as ``"init"``; or a function, ``{"function": name, ...}``.
+        Each case gives ``"args"``: lists become float arrays, other values pass as they are.
+        ``"returns": "tuple"`` describes a tuple's items one by one.
 
     Returns
     -------
     dict
-        ``{"results": [...]}``, one record per case, in order.
+        ``{"results": [...]}``, one record per case, in order: ``out`` (what came
+        back), ``state`` (the object's attributes afterwards) or ``error``.
+        ``{"missing": name}`` when the class or function is not defined.
     """
     import numpy as _np
 
     results: list[dict[str, Any]] = []
-    cls = namespace.get(request["class"])
-    if cls is None:
-        return {"results": [], "missing": request["class"]}
+    owner = request.get("class") or request.get("function")
+    target = namespace.get(owner)
+    if target is None:
+        return {"results": [], "missing": owner}
+    describe = _collect_tuple if request.get("returns") == "tuple" else _collect_value
     for case in request["cases"]:
         record: dict[str, Any] = {}
+        obj = None
         try:
-            model = cls(list(case["w"]))
-            x = _np.array(case["x"], dtype=float)
-            if request["kind"] == "forward":
-                record["out"] = _collect_value(model.forward(x))
-            elif request["kind"] == "dloss_dw":
-                y = _np.array(case["y"], dtype=float)
-                record["out"] = _collect_pair(model.dloss_dw(x, y))
-            elif request["kind"] == "train":
-                y = _np.array(case["y"], dtype=float)
-                returned = model.train(x, y, case["lr"], case["n_ep"])
-                pair = list(returned)
-                record["loss"] = _collect_value(pair[0])
-                record["weights"] = _collect_value(pair[1])
-            record["w_after"] = _weights_of(model)
+            args = [_np.array(a, dtype=float) if isinstance(a, list) else a for a in case["args"]]
+            if "class" in request:
+                obj = target(list(case["init"]) if isinstance(case["init"], list) else case["init"])
+                record["out"] = describe(getattr(obj, request["method"])(*args))
+            else:
+                record["out"] = describe(target(*args))
         except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are data too
             if isinstance(exc, KeyboardInterrupt):
                 raise  # a timeout interrupt must stop the probe
             record["error"] = _error_text(exc)
+        if obj is not None:
+            record["state"] = _state_of(obj, list(request.get("state", [])))
         results.append(record)
     return {"results": results}
 
@@ -134,8 +136,8 @@ def _emit_in_kernel(nonce: str, payload: dict[str, Any]) -> None:
 
 _SHIPPED: tuple[Callable[..., Any], ...] = (
     _collect_value,
-    _collect_pair,
-    _weights_of,
+    _collect_tuple,
+    _state_of,
     _error_text,
     collect,
     _emit_in_kernel,

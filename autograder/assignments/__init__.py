@@ -1,0 +1,1 @@
+"""One module per assignment, each with a ``CHECKS`` list (see :mod:`autograder.checks`)."""
