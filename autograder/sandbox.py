@@ -241,7 +241,7 @@ def _bwrap_args(bwrap: str, workdir: str, runtime_dir: str, uid: int, tmp_bytes:
     workdir : str
         The only host folder the kernel can write to; also its cwd.
     runtime_dir : str
-        Private folder with the connection file and ipc sockets.
+        Folder with the connection file and ipc sockets; bound read-write.
     uid : int
         Uid and gid the kernel will run as.
     tmp_bytes : int
@@ -340,7 +340,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     _runtime_dir: str | None = None
     _sandbox_workdir: str = ""
     _bwrap: str | None = None
-    _kernel_env: dict[str, str] = {}
+    _kernel_env: dict[str, str] | None = None
 
     @default("uid")
     def _uid_default(self) -> int:
@@ -363,9 +363,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         return workdir
 
     def _make_runtime_dir(self) -> str:
-        """Create the private folder for the connection file and ipc sockets."""
-        path = os.path.realpath(tempfile.mkdtemp(prefix="autograder-kernel-"))  # mode 0700
-        os.chown(path, self.uid, self.uid)  # the kernel creates its sockets here
+        """Create the folder for the connection file, ipc sockets and caches.
+
+        The folder itself stays root's (mode 0711): the kernel must not be able
+        to swap its entries for symlinks that root would later write or chown
+        through (e.g. the connection file, on a restart).  Only its
+        ``private`` subfolder (mode 0700) belongs to the kernel's uid.
+        """
+        path = os.path.realpath(tempfile.mkdtemp(prefix="autograder-kernel-"))
+        os.chmod(path, 0o711)
+        os.mkdir(os.path.join(path, "private"), 0o700)
+        os.chown(os.path.join(path, "private"), self.uid, self.uid)
         return path
 
     def _build_env(self) -> dict[str, str]:
@@ -383,9 +391,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             "MKL_NUM_THREADS": "1",
             # Caches and profiles go to the private runtime dir, not into the
             # student's folder (HOME) nor into a /tmp shared with others.
-            "MPLCONFIGDIR": os.path.join(self._runtime_dir, "matplotlib"),
-            "IPYTHONDIR": os.path.join(self._runtime_dir, "ipython"),
-            "XDG_CACHE_HOME": os.path.join(self._runtime_dir, "cache"),
+            "MPLCONFIGDIR": os.path.join(self._runtime_dir, "private", "matplotlib"),
+            "IPYTHONDIR": os.path.join(self._runtime_dir, "private", "ipython"),
+            "XDG_CACHE_HOME": os.path.join(self._runtime_dir, "private", "cache"),
         }
         env.update({k: os.environ[k] for k in _COPIED_ENV if k in os.environ})
         return env
@@ -398,23 +406,24 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._runtime_dir = self._make_runtime_dir()
         # No network in the sandbox, so no TCP: ZeroMQ over unix sockets.
         self.transport = "ipc"
-        self.ip = os.path.join(self._runtime_dir, "kernel")
+        self.ip = os.path.join(self._runtime_dir, "private", "kernel")  # sockets: kernel-<n>
         self.cache_ports = False
         self.connection_file = os.path.join(self._runtime_dir, "connection.json")
 
         self._bwrap = bwrap_path() if self.use_bwrap else None
         if self._bwrap is None:
             log.warning(sandbox_warning() or "!!! NO SANDBOX: bwrap disabled (use_bwrap=False) !!!")
-        self._kernel_env = self._build_env()
+        self._kernel_env = env = self._build_env()
 
         # Writes the connection file and calls format_kernel_cmd below.
         cmd, kw = await super()._async_pre_start_kernel(**kw)
-        # ipykernel reads (and rewrites) its connection file.
-        os.chown(self.connection_file, self.uid, self.uid)
-        kw["env"] = dict(self._kernel_env)
+        # ipykernel reads and rewrites its connection file.  Safe to chown: the
+        # kernel cannot replace the file in the root-owned runtime dir.
+        os.chown(self.connection_file, self.uid, self.uid, follow_symlinks=False)
+        kw["env"] = dict(env)  # the Popen env: all the fallback's kernel gets
         return cmd, kw
 
-    pre_start_kernel = _async_pre_start_kernel  # type: ignore[assignment]
+    pre_start_kernel = _async_pre_start_kernel
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         """Wrap the kernel spec's command in the sandbox.
@@ -443,7 +452,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                 return limits + kernel_cmd
             return _setpriv_args(self.uid) + limits + kernel_cmd
 
-        assert self._runtime_dir is not None
+        assert self._runtime_dir is not None and self._kernel_env is not None
         env = _require("env")
         setenv = [arg for item in self._kernel_env.items() for arg in ("--setenv", *item)]
         return [
@@ -472,4 +481,4 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._runtime_dir = None
 
     # AsyncKernelManager aliases the base class's coroutine; re-point it.
-    cleanup_resources = _async_cleanup_resources  # type: ignore[assignment]
+    cleanup_resources = _async_cleanup_resources
