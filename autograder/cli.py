@@ -6,6 +6,8 @@ build [ASSIGNMENT ...]
     Regenerate release/ and notebooks/ from source/.
 check
     Exit 1 and list the files of release/ and notebooks/ that are stale.
+grade ASSIGNMENT [--workers N] [--scheduler tcp://HOST:PORT] [--force]
+    Autograde every submission in parallel, through the same secure path.
 demo
     Release, submit the examples, autograde them with ``nbgrader autograde``,
     generate feedback and print each student's score per test.
@@ -76,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     p_build.add_argument("assignments", nargs="*")
     sub.add_parser("check", help="list stale files in release/ and notebooks/")
     sub.add_parser("demo", help="release, submit the examples, autograde, print the scores")
+    p_grade = sub.add_parser("grade", help="autograde every submission in parallel")
+    p_grade.add_argument("assignment")
+    p_grade.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    p_grade.add_argument("--scheduler", default=None, help="tcp://HOST:PORT of a Dask scheduler")
+    p_grade.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     args = parser.parse_args(argv)
 
     os.chdir(ROOT)  # nbgrader reads nbgrader_config.py from the course root
@@ -89,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         print("release/ and notebooks/ are up to date with source/.")
     elif args.command == "demo":
         demo()
+    elif args.command == "grade":
+        from .parallel import grade
+
+        summary = grade(args.assignment, workers=args.workers, scheduler=args.scheduler, force=args.force)
+        print(summary.text(sum(summary.seconds.values())))
+        print()
+        print(score_table(args.assignment))
+        return 1 if summary.failed else 0
     return 0
 
 

@@ -104,6 +104,12 @@ class SecureExecute(Execute):
 
     max_kernel_restarts = Integer(3, help="Fresh kernels started after deaths, per notebook.").tag(config=True)
 
+    def __init__(self, **kwargs: Any) -> None:
+        # nbgrader's Execute.__init__ passes kernel_manager_class=AsyncKernelManager explicitly,
+        # which would silently replace the sandbox: name ours first (config can still override it).
+        kwargs.setdefault("kernel_manager_class", _sandbox_manager_class())
+        super().__init__(**kwargs)
+
     def _kernel_manager_class_default(self) -> type:
         return _sandbox_manager_class()
 

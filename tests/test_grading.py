@@ -25,6 +25,16 @@ def graded(course):
             course.submit(student, course.release_notebook())
         else:
             course.submit_answer(student, (ROOT / "examples" / ASSIGNMENT / f"{student}.py").read_text())
+    # One more correct student who also reports, from an ordinary cell, who the kernel runs as.
+    nb = course.release_notebook()
+    import nbformat
+
+    answer = (ROOT / "examples" / ASSIGNMENT / "correct.py").read_text()
+    from autograder.submissions import fill_stubs, method_bodies
+
+    nb = fill_stubs(nb, list(method_bodies(answer).values()))
+    nb.cells.insert(2, nbformat.v4.new_code_cell("import os\nprint('uid', os.getuid(), 'repo', os.path.exists('/work/main/autograder'))"))
+    course.submit("who_am_i", nb)
     course.autograde()
     return course
 
@@ -64,3 +74,14 @@ def test_feedback_hides_hidden_tests_and_shows_the_training_plot(graded) -> None
     assert "hidden tests ran here" in html
     assert "wrong sign" in html
     assert "data:image/png;base64" in html
+
+
+def test_autograde_runs_the_student_kernel_in_the_sandbox(graded) -> None:
+    from autograder.sandbox import SandboxLimits, bwrap_path
+
+    if bwrap_path() is None:
+        pytest.skip("bubblewrap is not installed")
+    nb = graded.autograded("who_am_i")
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert f"uid {SandboxLimits().uid} repo False" in text
+    assert graded.scores("who_am_i")["test_forward"] == FULL_MARKS["test_forward"]
