@@ -263,7 +263,6 @@ def grade(
     progress : bool
         Draw a progress bar on stderr.
     """
-    os.chdir(root)
     config = course_config(root)
     db_url = os.environ.get("SHALLOW_NARROW_DB_URL") or str(config.CourseDirectory.db_url)
     config.CourseDirectory.db_url = db_url
