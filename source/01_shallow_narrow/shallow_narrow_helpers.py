@@ -218,6 +218,9 @@ def training_explorer(
 def check_gradient_numerically(model_class: Callable[[list[float]], Any], loss: Callable, seed: int = 0) -> None:
     """Compare ``dloss_dw`` with a finite difference of the loss, at weights of both signs.
 
+    The finite difference uses the model's definition, y = w1 * w2 * x, not your
+    ``forward``: a mistake in ``forward`` does not make a right gradient look wrong.
+
     Parameters
     ----------
     model_class : callable
@@ -243,7 +246,7 @@ def check_gradient_numerically(model_class: Callable[[list[float]], Any], loss: 
             plus, minus = list(w), list(w)
             plus[i] += h
             minus[i] -= h
-            numeric = (loss(model_class(plus).forward(x), y) - loss(model_class(minus).forward(x), y)) / (2 * h)
+            numeric = (loss(plus[0] * plus[1] * x, y) - loss(minus[0] * minus[1] * x, y)) / (2 * h)
             assert np.isclose(float(got[i]), numeric, rtol=1e-4, atol=1e-6), (
                 f"At w1 = {w[0]}, w2 = {w[1]}: your dloss_dw{i + 1} is {float(got[i]):.5g}, "
                 f"but a finite difference of the loss gives {numeric:.5g}."

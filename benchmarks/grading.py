@@ -1,0 +1,139 @@
+"""Grading throughput: stock `nbgrader autograde` against `python -m autograder grade`, in one run.
+
+Builds N submissions (a mix of correct and typical wrong answers from examples/), grades
+the same batch with stock nbgrader (hidden tests in the student's kernel, one notebook
+after another) and with this grader (sandboxed kernels, verdicts outside, worker
+processes), checks that every score is identical, and prints submissions per second,
+the ratio and peak memory.
+
+    .venv/bin/python benchmarks/grading.py --n 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from autograder import build, parallel  # noqa: E402
+from autograder.submissions import EXAMPLES, fill_stubs, method_bodies  # noqa: E402
+
+ASSIGNMENT = "01_shallow_narrow"
+STOCK_CONFIG = """\
+c = get_config()
+c.CourseDirectory.course_id = "shallow-narrow"
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.db_url = "sqlite:///{root}/gradebook.db"
+c.Execute.timeout = 30
+"""
+
+
+def make_course(folder: Path, stock: bool, n: int) -> Path:
+    """A scratch course with n submissions; `stock` gets nbgrader's default pipeline."""
+    import nbformat
+
+    folder.mkdir(parents=True)
+    shutil.copytree(ROOT / "source", folder / "source")
+    if stock:
+        (folder / "nbgrader_config.py").write_text(STOCK_CONFIG.format(root=str(folder)))
+    else:
+        shutil.copy(ROOT / "nbgrader_config.py", folder / "nbgrader_config.py")
+    env = {**os.environ, "SHALLOW_NARROW_DB_URL": f"sqlite:///{folder}/gradebook.db"}
+    build.nbgrader("generate_assignment", ASSIGNMENT, "--force", root=folder, env=env)
+    release = nbformat.read(folder / "release" / ASSIGNMENT / "shallow_narrow.ipynb", as_version=4)
+    answers = sorted(EXAMPLES.joinpath(ASSIGNMENT).glob("*.py"))
+    for i in range(n):
+        answer = answers[i % len(answers)]
+        dest = folder / "submitted" / f"s{i:04d}_{answer.stem}" / ASSIGNMENT
+        shutil.copytree(folder / "release" / ASSIGNMENT, dest)
+        nb = fill_stubs(release, list(method_bodies(answer.read_text()).values()))
+        nbformat.write(nb, dest / "shallow_narrow.ipynb")
+    return folder
+
+
+class PeakMemory:
+    """Peak resident memory of this process and all its descendants, sampled."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.05):
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def scores(folder: Path) -> dict[tuple[str, str], float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{folder}/gradebook.db") as gb:
+        return {
+            (sub.student_id, g.name): g.score
+            for sub in gb.assignment_submissions(ASSIGNMENT)
+            for nb in sub.notebooks
+            for g in nb.grades
+            if g.cell.cell_type == "code"
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=20, help="submissions per batch")
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        stock_dir = make_course(Path(tmp) / "stock", stock=True, n=args.n)
+        ours_dir = make_course(Path(tmp) / "ours", stock=False, n=args.n)
+
+        with PeakMemory() as stock_mem:
+            t0 = time.perf_counter()
+            build.nbgrader("autograde", ASSIGNMENT, "--create", "--force", root=stock_dir)
+            stock_s = time.perf_counter() - t0
+
+        os.environ["SHALLOW_NARROW_DB_URL"] = f"sqlite:///{ours_dir}/gradebook.db"
+        with PeakMemory() as ours_mem:
+            t0 = time.perf_counter()
+            summary = parallel.grade(ASSIGNMENT, root=ours_dir, workers=args.workers, force=True, progress=False)
+            ours_s = time.perf_counter() - t0
+
+        stock_scores, our_scores = scores(stock_dir), scores(ours_dir)
+        same = stock_scores == our_scores and not summary.failed
+        print(f"submissions: {args.n}   workers: {args.workers}   cores: {os.cpu_count()}")
+        print(f"stock nbgrader autograde : {args.n / stock_s:6.2f} submissions/s  ({stock_s:6.1f} s)  peak {stock_mem.peak / 2**20:6.0f} MiB")
+        print(f"autograder grade         : {args.n / ours_s:6.2f} submissions/s  ({ours_s:6.1f} s)  peak {ours_mem.peak / 2**20:6.0f} MiB")
+        print(f"ratio (ours / stock)     : {stock_s / ours_s:6.2f}x")
+        print(f"scores identical         : {same}")
+        if not same:
+            diff = {k: (stock_scores.get(k), our_scores.get(k)) for k in set(stock_scores) | set(our_scores) if stock_scores.get(k) != our_scores.get(k)}
+            print(f"differences: {dict(list(diff.items())[:10])}  failed: {summary.failed}")
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
