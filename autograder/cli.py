@@ -4,6 +4,8 @@ Commands
 --------
 build [ASSIGNMENT ...]
     Regenerate release/ and notebooks/ from source/.
+report ASSIGNMENT
+    Write the class report (reports/ASSIGNMENT.html) from the gradebook and autograded notebooks.
 check
     Exit 1 and list the files of release/ and notebooks/ that are stale.
 grade ASSIGNMENT [--workers N] [--scheduler tcp://HOST:PORT] [--force]
@@ -28,7 +30,7 @@ def score_table(assignment: str, db_url: str | None = None) -> str:
     """Each student's score per graded cell, from the gradebook, as a text table."""
     from nbgrader.api import Gradebook
 
-    db_url = db_url or os.environ.get("SHALLOW_NARROW_DB_URL") or f"sqlite:///{ROOT / 'gradebook.db'}"
+    db_url = db_url or _db_url()
     with Gradebook(db_url) as gb:
         rows = []
         columns: list[str] = []
@@ -52,6 +54,17 @@ def score_table(assignment: str, db_url: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def _db_url() -> str:
+    return os.environ.get("SHALLOW_NARROW_DB_URL") or f"sqlite:///{ROOT / 'gradebook.db'}"
+
+
+def report(assignment: str) -> Path:
+    """Write the class report of `assignment` and return its path."""
+    from .report import write_report
+
+    return write_report(assignment, _db_url(), ROOT / "autograded", ROOT / "reports" / f"{assignment}.html")
+
+
 def demo() -> None:
     """Run the course's main job on the built-in examples."""
     from .submissions import submit_examples
@@ -68,6 +81,8 @@ def demo() -> None:
         print()
         print(score_table(assignment))
         print()
+        print(f"== {assignment}: class report: {report(assignment)}")
+        print()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     p_build.add_argument("assignments", nargs="*")
     sub.add_parser("check", help="list stale files in release/ and notebooks/")
     sub.add_parser("demo", help="release, submit the examples, autograde, print the scores")
+    p_report = sub.add_parser("report", help="write the class report as one HTML file")
+    p_report.add_argument("assignment")
     p_grade = sub.add_parser("grade", help="autograde every submission in parallel")
     p_grade.add_argument("assignment")
     p_grade.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
@@ -96,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         print("release/ and notebooks/ are up to date with source/.")
     elif args.command == "demo":
         demo()
+    elif args.command == "report":
+        print(f"Class report: {report(args.assignment)}")
     elif args.command == "grade":
         from .parallel import grade
 

@@ -6,12 +6,22 @@ returned on the grader's inputs, and reports the one whose outputs match the
 student's on every test case.  A match says *what* is wrong and the hint says
 *where to look*, without giving the formula away.
 
+The forward pass has a short list of wrong variants (:data:`FORWARD_MISTAKES`).
+The gradient is diagnosed one component at a time (``dloss_dw1``, then
+``dloss_dw2``) against every *combination* of the typical slips
+(:data:`GRADIENT_SLOTS`: the factor 2, the sign, mean or sum, what stands where
+the residual belongs, the power of x, which weight), so that "sign flipped and
+the 2 missing" is recognised as those two mistakes, and a student with one
+right and one wrong gradient is told which is which.  The combination with the
+fewest slips that reproduces the student's numbers wins.
+
 Each mistake has a stable ``code`` (counted in the class report), a short
 ``title`` and a ``hint`` for the student.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -47,58 +57,62 @@ class Mistake:
 Array = NDArray[np.float64]
 ForwardVariant = Callable[[float, float, Array], Array]
 GradientVariant = Callable[[float, float, Array, Array], tuple[float, float]]
+Case = tuple[float, float, Array, "Array | None"]
+
+MISTAKES: dict[str, Mistake] = {}
+"""Every mistake the grader can name, by code."""
 
 
-def _grad_parts(w1: float, w2: float, x: Array, y: Array) -> tuple[Array, Array]:
-    """Per-sample gradient terms, the building blocks of the wrong variants."""
-    residual = y - w1 * w2 * x
-    return -2 * w2 * x * residual, -2 * w1 * x * residual
+def _register(code: str, title: str, hint: str) -> Mistake:
+    if code in MISTAKES:
+        raise ValueError(f"mistake {code!r} registered twice")
+    mistake = Mistake(code, title, hint)
+    MISTAKES[code] = mistake
+    return mistake
 
 
-def _scaled(factor: float) -> GradientVariant:
-    def variant(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
-        g1, g2 = reference.gradients(w1, w2, x, y)
-        return factor * g1, factor * g2
+# -- the forward pass ----------------------------------------------------------------------
 
-    return variant
+_BOTH_WEIGHTS = "The network has two layers and each scales what it receives by its weight: both weights appear."
 
-
-def _sum_not_mean(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
-    a, b = _grad_parts(w1, w2, x, y)
-    return float(a.sum()), float(b.sum())
-
-
-def _mean_twice(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
-    a, b = _grad_parts(w1, w2, x, y)
-    return float(a.mean() / len(x)), float(b.mean() / len(x))
-
-
-def _swapped_weights(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
-    r = y - w1 * w2 * x
-    return float(np.mean(-2 * w1 * x * r)), float(np.mean(-2 * w2 * x * r))
-
-
-def _swapped_order(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
-    g1, g2 = reference.gradients(w1, w2, x, y)
-    return g2, g1
-
-
-def _missing_x(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
-    r = y - w1 * w2 * x
-    return float(np.mean(-2 * w2 * r)), float(np.mean(-2 * w1 * r))
-
-
-def _prediction_for_residual(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
-    p = w1 * w2 * x
-    return float(np.mean(-2 * w2 * x * p)), float(np.mean(-2 * w1 * x * p))
-
-
-def _target_for_residual(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
-    return float(np.mean(-2 * w2 * x * y)), float(np.mean(-2 * w1 * x * y))
-
-
-def _abs_weights(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
-    return reference.gradients(abs(w1), abs(w2), x, y)
+FORWARD_DROPS_W2 = _register("forward_drops_w2", "the forward pass ignores w2 (your outputs equal w1·x)", _BOTH_WEIGHTS)
+FORWARD_DROPS_W1 = _register("forward_drops_w1", "the forward pass ignores w1 (your outputs equal w2·x)", _BOTH_WEIGHTS)
+FORWARD_ADDS_WEIGHTS = _register(
+    "forward_adds_weights",
+    "the forward pass adds the weights (your outputs equal (w1 + w2)·x)",
+    "Follow x through the network drawing: the hidden neuron scales x by w1, "
+    "then the output neuron scales what it receives by w2. Layers compose; they do not add up.",
+)
+FORWARD_SQUARED = _register(
+    "forward_squared",
+    "the forward pass squares the prediction",
+    "The square belongs to the loss, not to the model's output.",
+)
+FORWARD_SIGN = _register(
+    "forward_sign_flipped",
+    "the predictions have the right size but the wrong sign",
+    "Look for a stray minus sign: this network has no negation in it.",
+)
+FORWARD_X_SQUARED = _register(
+    "forward_x_squared",
+    "the forward pass uses x twice (your outputs grow like x²)",
+    "Each input passes through the network once: the output is linear in x.",
+)
+FORWARD_IGNORES_X = _register(
+    "forward_ignores_x",
+    "the forward pass does not use x (every prediction is the same number)",
+    "The prediction for each input depends on that input.",
+)
+FORWARD_POSITIVE_ONLY = _register(
+    "forward_positive_weights_only",
+    "the forward pass is right only when the weights are positive",
+    "Look for abs() or a square root of a square: negative weights are allowed, and they flip the prediction's sign.",
+)
+FORWARD_BIAS = _register(
+    "forward_adds_bias",
+    "the predictions are the right ones shifted by a constant",
+    "This network has no bias term: with x = 0 the prediction is 0.",
+)
 
 
 def _forward_only_w1(w1: float, w2: float, x: Array) -> Array:
@@ -117,6 +131,14 @@ def _forward_squared(w1: float, w2: float, x: Array) -> Array:
     return (w1 * w2 * x) ** 2
 
 
+def _forward_negated(w1: float, w2: float, x: Array) -> Array:
+    return -w1 * w2 * x
+
+
+def _forward_x_squared(w1: float, w2: float, x: Array) -> Array:
+    return w1 * w2 * x * x
+
+
 def _forward_abs(w1: float, w2: float, x: Array) -> Array:
     return abs(w1 * w2) * x
 
@@ -126,177 +148,97 @@ def _forward_no_x(w1: float, w2: float, x: Array) -> Array:
 
 
 FORWARD_MISTAKES: list[tuple[Mistake, ForwardVariant]] = [
-    (
-        Mistake(
-            "forward_drops_w2",
-            "the forward pass ignores w2 (your outputs equal w1·x)",
-            "The network has two layers and each scales its input by its weight: both weights appear.",
-        ),
-        _forward_only_w1,
-    ),
-    (
-        Mistake(
-            "forward_drops_w1",
-            "the forward pass ignores w1 (your outputs equal w2·x)",
-            "The network has two layers and each scales its input by its weight: both weights appear.",
-        ),
-        _forward_only_w2,
-    ),
-    (
-        Mistake(
-            "forward_adds_weights",
-            "the forward pass adds the weights (your outputs equal (w1 + w2)·x)",
-            "Follow x through the network drawing: the hidden neuron scales x by w1, "
-            "then the output scales that by w2. Layers compose by multiplication.",
-        ),
-        _forward_sum,
-    ),
-    (
-        Mistake(
-            "forward_squared",
-            "the forward pass squares the prediction",
-            "The square belongs to the loss, not to the model's output.",
-        ),
-        _forward_squared,
-    ),
-    (
-        Mistake(
-            "forward_abs",
-            "the forward pass is right only when w1·w2 is positive",
-            "Look for abs() or a square root of a square: negative weights are allowed.",
-        ),
-        _forward_abs,
-    ),
-    (
-        Mistake(
-            "forward_ignores_x",
-            "the forward pass does not use x (every prediction is w1·w2)",
-            "The prediction for each input depends on that input.",
-        ),
-        _forward_no_x,
-    ),
+    (FORWARD_DROPS_W2, _forward_only_w1),
+    (FORWARD_DROPS_W1, _forward_only_w2),
+    (FORWARD_ADDS_WEIGHTS, _forward_sum),
+    (FORWARD_SQUARED, _forward_squared),
+    (FORWARD_SIGN, _forward_negated),
+    (FORWARD_X_SQUARED, _forward_x_squared),
+    (FORWARD_POSITIVE_ONLY, _forward_abs),
+    (FORWARD_IGNORES_X, _forward_no_x),
 ]
-
-GRADIENT_MISTAKES: list[tuple[Mistake, GradientVariant]] = [
-    (
-        Mistake(
-            "grad_missing_factor_2",
-            "both gradients are half of the right value: the factor 2 is missing",
-            "Differentiate the square with the chain rule: what does the exponent of (y − w1·w2·x)² become?",
-        ),
-        _scaled(0.5),
-    ),
-    (
-        Mistake(
-            "grad_sign_flipped",
-            "both gradients have the right size but the wrong sign",
-            "The inner derivative of (y − w1·w2·x) with respect to w1 carries a minus sign. "
-            "Check: a small step against your gradient should lower the loss.",
-        ),
-        _scaled(-1.0),
-    ),
-    (
-        Mistake(
-            "grad_sign_and_factor_2",
-            "the gradients have the wrong sign and are half the right size",
-            "Two things to check in the chain rule: the factor from the square and the sign of the inner derivative.",
-        ),
-        _scaled(-0.5),
-    ),
-    (
-        Mistake(
-            "grad_factor_2_twice",
-            "both gradients are twice the right value",
-            "The factor 2 from the square appears once, not twice.",
-        ),
-        _scaled(2.0),
-    ),
-    (
-        Mistake(
-            "grad_sum_not_mean",
-            "the gradients are n times too large (a sum where the mean belongs)",
-            "The loss is a mean over the samples, so its gradient is a mean too: use .mean(), not .sum().",
-        ),
-        _sum_not_mean,
-    ),
-    (
-        Mistake(
-            "grad_mean_twice",
-            "the gradients are n times too small (divided by n twice)",
-            "Average over the samples once.",
-        ),
-        _mean_twice,
-    ),
-    (
-        Mistake(
-            "grad_swapped_weights",
-            "w1 and w2 are swapped inside the gradients",
-            "The derivative of w1·w2·x with respect to w1 keeps the *other* weight, w2 (and vice versa).",
-        ),
-        _swapped_weights,
-    ),
-    (
-        Mistake(
-            "grad_swapped_order",
-            "the two gradients are right but returned in the wrong order",
-            "Return (dloss_dw1, dloss_dw2), in that order.",
-        ),
-        _swapped_order,
-    ),
-    (
-        Mistake(
-            "grad_missing_x",
-            "the factor x is missing from the gradients",
-            "The inner derivative of w1·w2·x with respect to w1 is w2·x: the input stays in.",
-        ),
-        _missing_x,
-    ),
-    (
-        Mistake(
-            "grad_prediction_for_residual",
-            "the prediction is used where the residual (y − ŷ) belongs",
-            "The outer derivative of the squared error is 2·(error), and the error is the difference "
-            "between target and prediction.",
-        ),
-        _prediction_for_residual,
-    ),
-    (
-        Mistake(
-            "grad_target_for_residual",
-            "the target y is used where the residual (y − ŷ) belongs",
-            "The outer derivative of the squared error is 2·(error), and the error is the difference "
-            "between target and prediction.",
-        ),
-        _target_for_residual,
-    ),
-    (
-        Mistake(
-            "grad_positive_weights_only",
-            "the gradients are right only when the weights are positive",
-            "Look for abs(), a square root of a square, or a sign taken from the wrong place: "
-            "weights can be negative (in the seed run w1 changes sign).",
-        ),
-        _abs_weights,
-    ),
-]
-
-MISTAKES: dict[str, Mistake] = {m.code: m for m, _ in FORWARD_MISTAKES + GRADIENT_MISTAKES}
-"""Every mistake the grader can name, by code (the table-driven ones)."""
+"""Wrong forward passes, matched on their outputs (a bias is recognised by its constant shift)."""
 
 
-def _register(code: str, title: str, hint: str) -> Mistake:
-    mistake = Mistake(code, title, hint)
-    MISTAKES[code] = mistake
-    return mistake
+# -- the gradient ---------------------------------------------------------------------------
 
+_ERROR_HINT = (
+    "Differentiate the squared error with respect to the prediction first: "
+    "the result depends on both the target and the prediction."
+)
 
-# Mistakes recognised from the shape of what came back, not from a variant's values.
+MISSING_FACTOR_2 = _register(
+    "grad_missing_factor_2",
+    "the gradient is half the right size: the factor 2 is missing",
+    "Differentiate the square with the chain rule: what does the exponent 2 of the squared error become?",
+)
+SIGN_FLIPPED = _register(
+    "grad_sign_flipped",
+    "the gradient has the right size but the wrong sign",
+    "The error y − ŷ goes down when the prediction goes up, so the inner derivative carries a minus sign. "
+    "Check: a small step against your gradient should lower the loss.",
+)
+FACTOR_2_TWICE = _register(
+    "grad_factor_2_twice",
+    "the gradient is twice the right size",
+    "The factor 2 from the square appears once, not twice.",
+)
+SUM_NOT_MEAN = _register(
+    "grad_sum_not_mean",
+    "the gradient is n times too large: a sum where the mean belongs",
+    "The loss is a mean over the samples, so its gradient is a mean too.",
+)
+MEAN_TWICE = _register(
+    "grad_mean_twice",
+    "the gradient is n times too small: divided by the number of samples twice",
+    "Average over the samples once.",
+)
+PREDICTION_FOR_RESIDUAL = _register(
+    "grad_prediction_for_residual",
+    "the prediction ŷ is used where the error between target and prediction belongs",
+    _ERROR_HINT,
+)
+TARGET_FOR_RESIDUAL = _register(
+    "grad_target_for_residual",
+    "the target y is used where the error between target and prediction belongs",
+    _ERROR_HINT,
+)
+MISSING_X = _register(
+    "grad_missing_x",
+    "the input x is missing from the gradient",
+    "Apply the chain rule all the way in: how much does the prediction move when a weight moves a little? "
+    "The input decides that.",
+)
+X_SQUARED = _register(
+    "grad_x_squared",
+    "the input x appears twice in the gradient (x² where x belongs)",
+    "Write the chain rule one factor at a time and count how often the input appears: the prediction is linear in x.",
+)
+WRONG_WEIGHT = _register(
+    "grad_wrong_weight",
+    "a gradient uses the weight it is taken with respect to, where the other weight belongs",
+    "When you differentiate with respect to one weight, the other weight is a constant factor.",
+)
+SWAPPED_WEIGHTS = _register(
+    "grad_swapped_weights",
+    "dloss_dw1 and dloss_dw2 come out exchanged: w1 and w2 are swapped inside the gradients, "
+    "or the two gradients are returned in the wrong order",
+    "When you differentiate with respect to one weight, the other weight is a constant factor; "
+    "and return the two values as (dloss_dw1, dloss_dw2).",
+)
+POSITIVE_ONLY = _register(
+    "grad_positive_weights_only",
+    "the gradient is right only when the weights are positive",
+    "Look for abs(), a square root of a square, or a sign taken from the wrong place: "
+    "weights can be negative (in the seed run w1 changes sign).",
+)
+
+# Mistakes recognised from the shape or behaviour of what came back, not from values.
 PER_SAMPLE = _register(
     "grad_per_sample",
     "one gradient per sample was returned (arrays of length n) instead of the mean gradient",
     "dloss_dw returns two numbers: average the per-sample terms over the samples.",
 )
-POSITIVE_ONLY = MISTAKES["grad_positive_weights_only"]
 SIDE_EFFECT = _register(
     "side_effect_on_weights",
     "calling the method changed self.w1 or self.w2",
@@ -307,16 +249,160 @@ LOST_PRECISION = _register(
     "the values are close but only to a few significant digits",
     "Look for float32, rounding, or a conversion through int or str; compute in float64.",
 )
-FORWARD_BIAS = _register(
-    "forward_adds_bias",
-    "the predictions are the right ones shifted by a constant",
-    "This network has no bias term: with x = 0 the prediction is 0.",
-)
 NOT_IMPLEMENTED = _register(
     "not_implemented",
     "the method is not implemented yet",
     "Replace the `raise NotImplementedError` with your code.",
 )
+
+GRADIENT_SLOTS: list[tuple[str, list[tuple[object, Mistake | None]]]] = [
+    ("scale", [(1.0, None), (0.5, MISSING_FACTOR_2), (2.0, FACTOR_2_TWICE)]),
+    ("sign", [(1.0, None), (-1.0, SIGN_FLIPPED)]),
+    ("reduce", [("mean", None), ("sum", SUM_NOT_MEAN), ("mean/n", MEAN_TWICE)]),
+    ("error", [("residual", None), ("prediction", PREDICTION_FOR_RESIDUAL), ("target", TARGET_FOR_RESIDUAL)]),
+    ("x", [(1, None), (0, MISSING_X), (2, X_SQUARED)]),
+    ("weight", [("other", None), ("own", WRONG_WEIGHT), ("abs", POSITIVE_ONLY)]),
+]
+"""The slips a gradient component is made of: each slot's right choice first, then its wrong ones.
+
+A component is ``scale · sign · reduce(−2 · weight · x**power · error)``; the right
+one takes the first choice of every slot.
+"""
+
+
+@dataclass(frozen=True)
+class _Form:
+    choices: tuple[object, ...]
+    mistakes: tuple[Mistake, ...]
+
+
+def _all_forms() -> list[_Form]:
+    forms = []
+    for picks in itertools.product(*(options for _, options in GRADIENT_SLOTS)):
+        forms.append(_Form(tuple(v for v, _ in picks), tuple(m for _, m in picks if m is not None)))
+    # Fewest slips first; among equals, the more common slips (an ambiguity can only
+    # arise on few cases, e.g. the one case a training step gives).
+    forms.sort(key=lambda f: (len(f.mistakes), sorted(_LIKELIHOOD.index(m) for m in f.mistakes)))
+    return forms
+
+
+_LIKELIHOOD = [
+    SIGN_FLIPPED, MISSING_FACTOR_2, SUM_NOT_MEAN, WRONG_WEIGHT, MISSING_X, PREDICTION_FOR_RESIDUAL,
+    TARGET_FOR_RESIDUAL, MEAN_TWICE, FACTOR_2_TWICE, X_SQUARED, POSITIVE_ONLY,
+]
+"""The slips, most common first (the order in which ties are resolved)."""
+
+
+FORMS: list[_Form] = _all_forms()
+_RIGHT = 0  # the form without a slip sorts first
+
+
+def _choice_index(slot: str, form: _Form) -> int:
+    names = [name for name, _ in GRADIENT_SLOTS]
+    options = GRADIENT_SLOTS[names.index(slot)][1]
+    return [value for value, _ in options].index(form.choices[names.index(slot)])
+
+
+# Per form: where its sum sits in the (weight, error, power) table, which reduction, and its factor.
+_W, _E, _P, _R = (np.array([_choice_index(slot, f) for f in FORMS]) for slot in ("weight", "error", "x", "reduce"))
+_FACTOR = np.array([float(f.choices[0]) * float(f.choices[1]) for f in FORMS])  # type: ignore[arg-type]
+
+
+def _component_values(w1: float, w2: float, x: Array, y: Array, component: int) -> Array:
+    """The value of every form of gradient component `component` (0: w1, 1: w2) on one case."""
+    own, other = (w1, w2) if component == 0 else (w2, w1)
+    prediction = w1 * w2 * x
+    weights = np.array([other, own, abs(other)])  # the order of the "weight" slot's choices
+    errors = np.stack([y - prediction, prediction, y])  # "error" slot
+    powers = np.stack([x, np.ones_like(x), x * x])  # "x" slot: 1, 0, 2
+    totals = -2.0 * weights[:, None, None] * np.einsum("en,pn->ep", errors, powers)[None, :, :]
+    n = max(len(x), 1)
+    reductions = np.array([1.0 / n, 1.0, 1.0 / n / n])  # "reduce" slot: mean, sum, mean/n
+    return totals[_W, _E, _P] * reductions[_R] * _FACTOR
+
+
+def gradient_forms(
+    cases: Sequence[Case], student: Sequence[Sequence[float]], rtol: float = 1e-6
+) -> list[tuple[Mistake, ...] | None]:
+    """Explain each gradient component by the fewest slips that reproduce it on every case.
+
+    Parameters
+    ----------
+    cases : list of tuple
+        ``(w1, w2, x, y)`` of each test case.
+    student : list of pairs
+        The student's ``(dloss_dw1, dloss_dw2)`` on each case.
+    rtol : float
+        Tolerance of a match.
+
+    Returns
+    -------
+    list
+        For ``dloss_dw1`` and ``dloss_dw2``: ``()`` when the component is right,
+        the mistakes of the simplest matching form, or None when no form matches.
+        A wrong weight in both components is reported as :data:`SWAPPED_WEIGHTS`
+        (swapped weights and swapped return order give the same numbers).
+    """
+    values = np.asarray(student, dtype=float).reshape(len(cases), 2)
+    hits: list[np.ndarray] = []
+    for component in (0, 1):
+        outputs = np.array([_component_values(w1, w2, x, y, component) for w1, w2, x, y in cases]).T  # forms × cases
+        s = values[:, component]
+        if not np.all(np.isfinite(s)):
+            hits.append(np.array([], dtype=int))
+            continue
+        tol = rtol * (1 + 2 * np.abs(outputs))
+        matches = np.all(np.abs(outputs - s) <= tol, axis=1)
+        right = outputs[_RIGHT]
+        differs = np.any(np.abs(outputs - right) > 1e-9 * (1 + np.abs(right)), axis=1)
+        differs[_RIGHT] = True
+        hits.append(np.flatnonzero(matches & differs))
+    # One slip made in both gradients is likelier than two different ones: prefer a shared form.
+    shared = np.intersect1d(hits[0], hits[1])
+    if shared.size and shared[0] != _RIGHT:
+        found: list[tuple[Mistake, ...] | None] = [FORMS[int(shared[0])].mistakes] * 2
+    else:
+        found = [FORMS[int(h[0])].mistakes if h.size else None for h in hits]
+    if all(f is not None and WRONG_WEIGHT in f for f in found):
+        found = [tuple(SWAPPED_WEIGHTS if m is WRONG_WEIGHT else m for m in f) for f in found]  # type: ignore[union-attr]
+    return found
+
+
+def _single_slip(mistake: Mistake) -> GradientVariant:
+    """The gradient with exactly one slip, as a ``(w1, w2, x, y) -> (g1, g2)`` variant."""
+    (index,) = [i for i, f in enumerate(FORMS) if f.mistakes == (mistake,)]
+
+    def variant(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
+        return (
+            float(_component_values(w1, w2, x, y, 0)[index]),
+            float(_component_values(w1, w2, x, y, 1)[index]),
+        )
+
+    return variant
+
+
+def _swapped_order(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
+    g1, g2 = reference.gradients(w1, w2, x, y)
+    return g2, g1
+
+
+def _abs_weights(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
+    return reference.gradients(abs(w1), abs(w2), x, y)
+
+
+GRADIENT_MISTAKES: list[tuple[Mistake, GradientVariant]] = [
+    *((m, _single_slip(m)) for m in (
+        MISSING_FACTOR_2, SIGN_FLIPPED, FACTOR_2_TWICE, SUM_NOT_MEAN, MEAN_TWICE,
+        PREDICTION_FOR_RESIDUAL, TARGET_FOR_RESIDUAL, MISSING_X, X_SQUARED, POSITIVE_ONLY,
+    )),
+    (SWAPPED_WEIGHTS, _swapped_order),
+    (POSITIVE_ONLY, _abs_weights),
+]
+"""Whole-gradient wrong variants with a single mistake, for :func:`match_variant`.
+
+:func:`gradient_forms` covers these and their combinations; the list adds the
+variants that are not a slip of one component (absolute weights everywhere).
+"""
 
 
 def close(a: Sequence[float] | Array, b: Sequence[float] | Array, rtol: float, scale: float) -> bool:
@@ -359,9 +445,9 @@ def match_variant(
         for w1, w2, x, y in cases:
             value = variant(w1, w2, x) if y is None else variant(w1, w2, x, y)  # type: ignore[call-arg]
             outputs.append(np.asarray(value, dtype=float))
-        differs = any(not close(o, e, 1e-9, 1 + float(np.max(np.abs(e)))) for o, e in zip(outputs, expected))
+        differs = any(not close(o, e, 1e-9, 1 + float(np.max(np.abs(e), initial=0))) for o, e in zip(outputs, expected))
         if not differs:
             continue
-        if all(close(s, o, rtol, 1 + float(np.max(np.abs(o)))) for s, o in zip(student, outputs)):
+        if all(close(s, o, rtol, 1 + float(np.max(np.abs(o), initial=0))) for s, o in zip(student, outputs)):
             return mistake
     return None

@@ -132,48 +132,110 @@ def _case_arrays(case: dict[str, Any]) -> tuple[float, float, np.ndarray, np.nda
     return w1, w2, np.array(args[0], dtype=float), y
 
 
+def _scale(expected: np.ndarray) -> float:
+    """The size a tolerance is relative to (1 + the largest right value)."""
+    return 1 + float(np.max(np.abs(expected), initial=0.0))
+
+
 def _how_far_off(student: np.ndarray, expected: np.ndarray) -> str:
     """Say by how much a value is off, without printing the right one."""
-    scale = float(np.max(np.abs(expected))) or 1.0
-    error = float(np.max(np.abs(student - expected))) / scale
+    if not np.all(np.isfinite(student)):
+        return "not a finite number (nan or inf)"
+    size = float(np.max(np.abs(expected), initial=0.0))
+    gap = float(np.max(np.abs(student - expected), initial=0.0))
+    if size < 1e-12:
+        return f"off by {gap:.3g} where it should be (almost) zero"
     size_s, size_e = float(np.linalg.norm(student)), float(np.linalg.norm(expected))
-    if size_e and size_s > 1.05 * size_e:
+    if size_s > 1.05 * size_e:
         direction = "too large in magnitude"
-    elif size_e and size_s < 0.95 * size_e:
+    elif size_s < 0.95 * size_e:
         direction = "too small in magnitude"
     else:
-        direction = "about the right size but pointing the wrong way"
-    return f"off by {100 * error:.3g}% of its size ({direction})"
+        direction = "about the right size"
+    if student.size == 1 and student.ravel()[0] * expected.ravel()[0] < 0:
+        direction += ", and of the wrong sign"
+    elif size_e * 0.95 <= size_s <= 1.05 * size_e:
+        direction += " but not the right values"
+    return f"off by {100 * gap / size:.3g}% of its size ({direction})"
 
 
-def _diagnose(
-    cases: list[dict[str, Any]],
-    student: list[np.ndarray],
-    expected: list[np.ndarray],
-    variants: list[tuple[Mistake, Any]],
-    what: str,
-    hint: str,
-) -> Verdict:
-    """Explain values that are wrong: a known mistake, or where and how much."""
-    arrays = [_case_arrays(c) for c in cases]
-    scales = [1 + float(np.max(np.abs(e))) for e in expected]
-    right = [diagnosis.close(s, e, RTOL, sc) for s, e, sc in zip(student, expected, scales)]
-    mistake = diagnosis.match_variant(arrays, student, variants, expected)
-    if mistake is not None:
-        return _fail(f"{what} is wrong on {right.count(False)} of {len(cases)} test cases.", mistake)
-    if all(diagnosis.close(s, e, PRECISION_RTOL, sc) for s, e, sc in zip(student, expected, scales)):
-        return _fail(f"{what} is close but not accurate enough.", diagnosis.LOST_PRECISION)
+_PATTERNS: list[tuple[str, Any]] = [
+    ("where w1 is negative", lambda w1, w2, n: w1 < 0),
+    ("where w2 is negative", lambda w1, w2, n: w2 < 0),
+    ("where exactly one weight is negative", lambda w1, w2, n: (w1 < 0) != (w2 < 0)),
+    ("where both weights are negative", lambda w1, w2, n: w1 < 0 and w2 < 0),
+    ("where a weight is negative", lambda w1, w2, n: w1 < 0 or w2 < 0),
+    ("with a single sample", lambda w1, w2, n: n == 1),
+    ("with more than one sample", lambda w1, w2, n: n > 1),
+]
+"""Kinds of test input a mistake may show on only (checked in this order)."""
+
+
+def _where_wrong(cases: list[dict[str, Any]], right: list[bool]) -> str:
+    """On how many test cases, and on which kind of input, an output is wrong."""
+    wrong = [not ok for ok in right]
+    count = f"on {wrong.count(True)} of {len(cases)} test cases"
+    if all(wrong):
+        return f"{count}, whatever the signs of the weights and the number of samples"
+    for phrase, holds in _PATTERNS:
+        marks = [bool(holds(float(c["init"][0]), float(c["init"][1]), len(c["args"][0]))) for c in cases]
+        if marks == wrong:
+            return f"{count}: exactly those {phrase}, and right on the others"
+    return count
+
+
+def _fail_with(what: str, where: str, mistakes: list[Mistake]) -> Verdict:
+    return _fail(f"{what} is wrong {where}.", *mistakes)
+
+
+def _forward_location(x: np.ndarray, student: np.ndarray, expected: np.ndarray, scale: float) -> str:
+    """Which inputs of one case the predictions are off at, when that says something."""
+    bad = ~np.isclose(student, expected, rtol=RTOL, atol=RTOL * scale)
+    if 0 < bad.sum() < bad.size:
+        if np.all(x[bad] < 0):
+            return " Only the predictions for negative inputs x are off."
+        if np.all(x[bad] > 0):
+            return " Only the predictions for positive inputs x are off."
+    return ""
+
+
+def _positive_only(cases: list[dict[str, Any]], right: list[bool]) -> bool:
+    """Right on every case with positive weights, wrong on some other."""
     positive = [c["init"][0] > 0 and c["init"][1] > 0 for c in cases]
-    if all(ok for ok, pos in zip(right, positive) if pos) and not all(right) and any(positive):
-        return _fail(f"{what} is wrong on {right.count(False)} of {len(cases)} test cases.", diagnosis.POSITIVE_ONLY)
-    if what.startswith("forward") and all(
-        s.shape == e.shape and np.ptp(s - e) < 1e-9 * sc for s, e, sc in zip(student, expected, scales)
-    ):
-        return _fail(f"{what} is wrong on {right.count(False)} of {len(cases)} test cases.", diagnosis.FORWARD_BIAS)
-    first = right.index(False)
+    return any(positive) and not all(right) and all(ok for ok, pos in zip(right, positive) if pos)
+
+
+def _example(cases: list[dict[str, Any]], right: list[bool]) -> int:
+    """The wrong case to show: the first with several samples, else the first."""
+    wrong = [i for i, ok in enumerate(right) if not ok]
+    several = [i for i in wrong if len(cases[i]["args"][0]) > 1]
+    return (several or wrong)[0]
+
+
+def _diagnose_forward(cases: list[dict[str, Any]], student: list[np.ndarray], expected: list[np.ndarray]) -> Verdict:
+    """Explain a wrong forward pass: a known mistake, or which output is off, where and how much."""
+    arrays = [_case_arrays(c) for c in cases]
+    scales = [_scale(e) for e in expected]
+    right = [diagnosis.close(s, e, RTOL, sc) for s, e, sc in zip(student, expected, scales)]
+    where = _where_wrong(cases, right)
+    what = "`forward`"
+    mistake = diagnosis.match_variant(arrays, student, diagnosis.FORWARD_MISTAKES, expected)
+    if mistake is not None:
+        return _fail_with(what, where, [mistake])
+    if all(diagnosis.close(s, e, PRECISION_RTOL, sc) for s, e, sc in zip(student, expected, scales)):
+        return _fail(f"{what} is only approximately right: off in the later digits {where}.", diagnosis.LOST_PRECISION)
+    if _positive_only(cases, right):
+        return _fail_with(what, where, [diagnosis.FORWARD_POSITIVE_ONLY])
+    shifted = [np.all(np.isfinite(s)) and np.ptp(s - e) < 1e-9 * sc for s, e, sc in zip(student, expected, scales)]
+    if all(shifted) and any(s.size > 1 for s in student):
+        return _fail_with(what, where, [diagnosis.FORWARD_BIAS])
+    first = _example(cases, right)
+    x = arrays[first][2]
     return _fail(
-        f"{what} is wrong on {right.count(False)} of {len(cases)} test cases. For example with "
-        f"{_describe_case(cases[first])}, it is {_how_far_off(student[first], expected[first])}. {hint}"
+        f"{what} is wrong {where}. For example with {_describe_case(cases[first])}, its output is "
+        f"{_how_far_off(student[first], expected[first])}."
+        f"{_forward_location(x, student[first], expected[first], scales[first])} "
+        "Check your output on a small example by hand, e.g. w1 = 2, w2 = -3, x = [1, 2]."
     )
 
 
@@ -198,16 +260,9 @@ def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Ve
             return _fail("`forward` is not a pure computation.", diagnosis.SIDE_EFFECT)
         student.append(out)
         expected.append(reference.forward(w1, w2, x))
-    if all(diagnosis.close(s, e, RTOL, 1 + float(np.max(np.abs(e)))) for s, e in zip(student, expected)):
+    if all(diagnosis.close(s, e, RTOL, _scale(e)) for s, e in zip(student, expected)):
         return Verdict(1.0, f"`forward` is right on all {len(cases)} test cases, negative weights included.")
-    return _diagnose(
-        cases,
-        student,
-        expected,
-        diagnosis.FORWARD_MISTAKES,
-        "forward",
-        "Check your output on a small example by hand, e.g. w1 = 2, w2 = -3, x = [1, 2].",
-    )
+    return _diagnose_forward(cases, student, expected)
 
 
 def _gradient_pair(result: dict[str, Any], n: int) -> tuple[np.ndarray | None, str | None]:
@@ -230,6 +285,91 @@ def _gradient_pair(result: dict[str, Any], n: int) -> tuple[np.ndarray | None, s
     return np.array(values), None
 
 
+def _titles(mistakes: tuple[Mistake, ...] | list[Mistake]) -> str:
+    return " and ".join(m.title for m in mistakes)
+
+
+def _gradient_forms_message(forms: list[tuple[Mistake, ...] | None]) -> tuple[str, list[Mistake]] | None:
+    """What the matched gradient forms say: which component is wrong, and the mistakes; None if nothing."""
+    first, second = forms
+    if not first and not second:
+        return None  # right, unexplained, or one right and one unexplained
+    if first == second:
+        return "", list(first)  # type: ignore[arg-type]
+    mistakes: list[Mistake] = []
+    for found in (first, second):
+        mistakes.extend(m for m in found or () if m not in mistakes)
+    states = []
+    for name, found in (("dloss_dw1", first), ("dloss_dw2", second)):
+        if found == ():
+            states.append(f"{name} is right")
+        elif found is None:
+            states.append(f"{name} is wrong in a way not listed below")
+        elif first and second:  # both wrong, differently: say which mistake is where
+            states.append(f"{name} is wrong ({_titles(found)})")
+        else:
+            states.append(f"{name} is wrong")
+    return "; ".join(states) + ".", mistakes
+
+
+def _slope_check(w1: float, w2: float, x: np.ndarray, y: np.ndarray, pair: np.ndarray) -> str:
+    """What finite differences of the loss say about the student's gradient."""
+    numeric = np.array(reference.finite_difference_gradients(w1, w2, x, y))
+    norm_s, norm_n = float(np.linalg.norm(pair)), float(np.linalg.norm(numeric))
+    if not np.all(np.isfinite(pair)) or norm_s == 0 or norm_n < 1e-9:
+        return ""
+    cosine = float(pair @ numeric) / (norm_s * norm_n)
+    prefix = "Finite differences of the loss show that"
+    if cosine < 0:
+        return f"{prefix} a small step against your gradient would raise the loss there, not lower it. "
+    if cosine > 0.9999 and abs(norm_s / norm_n - 1) > 0.05:
+        return f"{prefix} your gradient points the right way but is {norm_s / norm_n:.3g} times as long as it should be. "
+    if float(np.linalg.norm(pair - numeric)) < 0.1 * norm_n:
+        return f"{prefix} your gradient is near the slope of the loss there, but not on it. "
+    return f"{prefix} your gradient does not point where the loss rises fastest. "
+
+
+def _diagnose_gradients(cases: list[dict[str, Any]], student: list[np.ndarray], expected: list[np.ndarray]) -> Verdict:
+    """Explain wrong gradients: known slips (per component), or which one is off, where and how much."""
+    arrays = [_case_arrays(c) for c in cases]
+    scales = [_scale(e) for e in expected]
+    right = [diagnosis.close(s, e, RTOL, sc) for s, e, sc in zip(student, expected, scales)]
+    parts = [[diagnosis.close(s[k], e[k], RTOL, sc) for s, e, sc in zip(student, expected, scales)] for k in (0, 1)]
+    where = _where_wrong(cases, right)
+    what = "`dloss_dw`"
+    explained = _gradient_forms_message(diagnosis.gradient_forms(arrays, student))
+    if explained is not None:
+        detail, mistakes = explained
+        return _fail(f"{what} is wrong {where}. {detail}".rstrip(), *mistakes)
+    mistake = diagnosis.match_variant(arrays, student, diagnosis.GRADIENT_MISTAKES, expected)
+    if mistake is not None:
+        return _fail_with(what, where, [mistake])
+    if all(diagnosis.close(s, e, PRECISION_RTOL, sc) for s, e, sc in zip(student, expected, scales)):
+        return _fail(f"{what} is only approximately right: off in the later digits {where}.", diagnosis.LOST_PRECISION)
+    if _positive_only(cases, right):
+        return _fail_with(what, where, [diagnosis.POSITIVE_ONLY])
+    if all(parts[1]):
+        which = f"dloss_dw1 is wrong {_where_wrong(cases, parts[0])}; dloss_dw2 is right"
+    elif all(parts[0]):
+        which = f"dloss_dw1 is right; dloss_dw2 is wrong {_where_wrong(cases, parts[1])}"
+    else:
+        which = f"dloss_dw1 and dloss_dw2 are wrong {where}"
+    first = _example(cases, right)
+    w1, w2, x, y = arrays[first]
+    assert y is not None
+    sizes = " and ".join(
+        f"dloss_dw{k + 1} is {_how_far_off(student[first][k : k + 1], expected[first][k : k + 1])}"
+        for k in (0, 1)
+        if not parts[k][first]
+    )
+    return _fail(
+        f"{what}: {which}. For example with {_describe_case(cases[first])}, {sizes}. "
+        f"{_slope_check(w1, w2, x, y, student[first])}"
+        "Compare your gradient with a finite difference of the loss, "
+        "(L(w1 + h, w2) − L(w1 − h, w2)) / 2h with h = 1e-6, at a few weights of both signs."
+    )
+
+
 def judge_dloss_dw(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge ``dloss_dw`` on the grader's inputs: against the reference and finite differences."""
     problem = structural_problem(request, payload, "dloss_dw")
@@ -248,38 +388,98 @@ def judge_dloss_dw(request: dict[str, Any], payload: dict[str, Any] | None) -> V
             return _fail("`dloss_dw` is not a pure computation.", diagnosis.SIDE_EFFECT)
         student.append(pair)
         expected.append(np.array(reference.gradients(w1, w2, x, y)))
-    if all(diagnosis.close(s, e, RTOL, 1 + float(np.max(np.abs(e)))) for s, e in zip(student, expected)):
+    if all(diagnosis.close(s, e, RTOL, _scale(e)) for s, e in zip(student, expected)):
         return Verdict(
             1.0,
             f"`dloss_dw` is right on all {len(cases)} test cases (negative weights included) "
             "and agrees with finite differences of the loss.",
         )
-    return _diagnose(
-        cases,
-        student,
-        expected,
-        diagnosis.GRADIENT_MISTAKES,
-        "dloss_dw",
-        "Compare your gradient with a finite difference of the loss, "
-        "(L(w1 + h, w2) − L(w1 − h, w2)) / 2h with h = 1e-6, at a few weights of both signs.",
-    )
+    return _diagnose_gradients(cases, student, expected)
+
+
+def _signs(w1: float, w2: float) -> str:
+    return "both weights positive" if w1 > 0 and w2 > 0 else "a negative weight"
 
 
 def _fault_location(case: dict[str, Any], loss: np.ndarray, weights: np.ndarray) -> str:
-    """Tell from the first epoch whether the forward pass or the gradient is at fault."""
+    """Tell whether the forward pass or the gradient is at fault, and from which epoch.
+
+    Each epoch is checked against the reference math *at the weights the student's
+    own run started it from*: its loss (the forward pass) and its update (the
+    gradient).  The first epoch where either is wrong says which one is at fault.
+    """
     w1, w2, x, y = _case_arrays(case)
     assert y is not None
-    if not np.isclose(loss[0], reference.mse(reference.forward(w1, w2, x), y), rtol=TRAIN_RTOL):
-        return "The very first loss is already wrong, so the fault is in the forward pass (or the loss)."
-    g1, g2 = reference.gradients(w1, w2, x, y)
-    lr = case["args"][2]
-    step = np.array([w1 - lr * g1, w2 - lr * g2])
-    if not np.allclose(weights[0], step, rtol=TRAIN_RTOL, atol=1e-12):
-        return "The first loss is right but the first update is not, so the fault is in the gradients (dloss_dw)."
-    return (
-        "The first epoch is right and later ones are not: check that `train` is unchanged "
-        "and that forward and dloss_dw do not keep state between calls."
-    )
+    lr = float(case["args"][2])
+    start = np.array([w1, w2])
+    with np.errstate(all="ignore"):
+        for epoch in range(len(loss)):
+            a, b = (float(v) for v in start)
+            g1, g2 = reference.gradients(a, b, x, y)
+            step = np.array([a - lr * g1, b - lr * g2])
+            loss_ok = bool(np.isclose(loss[epoch], reference.mse(reference.forward(a, b, x), y), rtol=TRAIN_RTOL))
+            step_ok = bool(np.allclose(weights[epoch], step, rtol=TRAIN_RTOL, atol=1e-12))
+            if not (loss_ok and step_ok):
+                break
+            start = weights[epoch]
+        else:
+            return (
+                "Every epoch of your run is consistent with its own weights, but the run is not the "
+                "reference's: check that `train` is unchanged and starts from the given weights."
+            )
+    at = "" if epoch == 0 else f" (from epoch {epoch}, at w1 = {a:.3g}, w2 = {b:.3g}: {_signs(a, b)})"
+    if not loss_ok and step_ok:
+        if epoch == 0:
+            return "The very first loss is already wrong, so the fault is in the forward pass (or the loss)."
+        return (
+            f"The updates are right but the loss goes wrong{at}, so the fault is in the forward pass "
+            "(or the loss), for some weights only."
+        )
+    if not loss_ok:
+        return (
+            f"The loss and the update are both wrong{at or ' from the first epoch'}: look at the forward pass "
+            "first, and check that nothing but `train` changes the weights."
+        )
+    first = "first " if epoch == 0 else ""
+    blame = f"The {first}loss is right but the {first}update is not{at}, so the fault is in the gradients (dloss_dw)"
+    judged = _judge_steps(case, np.vstack([[w1, w2], weights]), epoch)
+    if judged:
+        return f"{blame}. Judging by the steps your run took: {judged}"
+    return f"{blame}, unless something other than `train` changes the weights (forward and dloss_dw only compute)."
+
+
+def _judge_steps(case: dict[str, Any], path: np.ndarray, epoch: int, most: int = 24) -> str:
+    """Name the gradient mistake the steps of a run reveal, from `epoch` on ("" when none is known).
+
+    Each step ``path[i] -> path[i + 1]`` followed the gradient ``(path[i] - path[i + 1]) / lr``
+    at ``path[i]``: that is the student's dloss_dw at weights their own run visited
+    (several steps, so that weights of both signs may show).
+    """
+    _, _, x, y = _case_arrays(case)
+    assert y is not None
+    lr = float(case["args"][2])
+    steps = np.unique(np.linspace(epoch, len(path) - 2, min(most, len(path) - 1 - epoch)).astype(int))
+    cases, implied, expected = [], [], []
+    with np.errstate(all="ignore"):
+        for i in steps:
+            g = (path[i] - path[i + 1]) / lr
+            if not (np.all(np.isfinite(path[i])) and np.all(np.isfinite(g)) and np.max(np.abs(path[i])) < 1e6):
+                break
+            cases.append((float(path[i][0]), float(path[i][1]), x, y))
+            implied.append(g)
+            expected.append(np.array(reference.gradients(*cases[-1])))
+    if not cases:
+        return ""
+    explained = _gradient_forms_message(diagnosis.gradient_forms(cases, implied))
+    if explained is not None:
+        detail, mistakes = explained
+        return f"{_titles(mistakes)}." + (f" ({detail})" if detail else "")
+    mistake = diagnosis.match_variant(cases, implied, diagnosis.GRADIENT_MISTAKES, expected)
+    if mistake is None and all(
+        diagnosis.close(g, e, PRECISION_RTOL, _scale(e)) for g, e in zip(implied, expected)
+    ):
+        mistake = diagnosis.LOST_PRECISION
+    return f"{mistake.title}." if mistake else ""
 
 
 def _train_records(
@@ -325,7 +525,10 @@ def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verd
         ok_loss = diagnosis.close(loss, ref_loss, TRAIN_RTOL, 1e-3 + float(np.max(ref_loss)))
         ok_w = diagnosis.close(weights, ref_weights, TRAIN_RTOL, 1 + float(np.max(np.abs(ref_weights))))
         if not (ok_loss and ok_w):
-            bad = np.flatnonzero(~np.isclose(loss, ref_loss, rtol=TRAIN_RTOL, atol=1e-12))
+            with np.errstate(invalid="ignore", over="ignore"):
+                bad_loss = ~np.isclose(loss, ref_loss, rtol=TRAIN_RTOL, atol=1e-12)
+                bad_w = ~np.all(np.isclose(weights, ref_weights, rtol=TRAIN_RTOL, atol=1e-12), axis=1)
+            bad = np.flatnonzero(bad_loss | bad_w)
             epoch = int(bad[0]) if bad.size else 0
             verdict = _fail(
                 f"Training from {_describe_case(case)}, learning rate {case['args'][2]}: the "

@@ -1,0 +1,478 @@
+"""The class report: one self-contained HTML file per assignment, for the instructor.
+
+It reads two things nbgrader leaves behind after ``nbgrader autograde``:
+
+- the gradebook: each submission's total and its score per graded cell (manual
+  grades included, and which answers still wait for one);
+- the autograded notebooks, ``<autograded>/<student>/<assignment>/*.ipynb``: each
+  verdict output carries ``{"check", "score", "mistakes"}`` under
+  ``metadata["autograder"]`` (see :func:`autograder.preprocessors.verdict_outputs`),
+  which says which known mistakes the grader diagnosed.
+
+and writes a single HTML file (inline CSS, plots embedded as base64 PNG, nothing
+fetched from anywhere): the score distribution, the pass rate of each test, how
+many students made each diagnosed mistake, and one row per student.
+
+Usage::
+
+    from autograder.report import write_report
+    write_report("01_shallow_narrow", "sqlite:///gradebook.db", Path("autograded"), Path("reports/01.html"))
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from .diagnosis import MISTAKES, Mistake
+from .preprocessors import VERDICT_KEY, VERDICT_MIME
+
+
+# -- the data ------------------------------------------------------------------------------
+
+
+@dataclass
+class TestResult:
+    """One graded cell of one submission."""
+
+    name: str
+    score: float | None
+    max_score: float
+    manual: bool
+    """A written answer or manually graded cell (not an autograded test)."""
+    pending: bool
+    """Still needs a manual grade."""
+
+    @property
+    def passed(self) -> bool:
+        return not self.pending and self.score is not None and self.score >= self.max_score
+
+
+@dataclass
+class StudentRow:
+    """One submission, as the report shows it."""
+
+    student: str
+    score: float
+    max_score: float
+    tests: dict[str, TestResult] = field(default_factory=dict)
+    mistakes: dict[str, list[str]] = field(default_factory=dict)
+    """Mistake code -> the checks whose verdict named it."""
+    notebook_missing: bool = False
+    unreadable: list[str] = field(default_factory=list)
+
+    @property
+    def pending(self) -> bool:
+        return any(t.pending for t in self.tests.values())
+
+
+@dataclass
+class TestColumn:
+    """A graded cell of the assignment."""
+
+    name: str
+    max_score: float
+    manual: bool
+
+
+@dataclass
+class ClassData:
+    """Everything the report shows."""
+
+    assignment: str
+    known: bool
+    """The assignment exists in the gradebook."""
+    max_score: float
+    tests: list[TestColumn]
+    rows: list[StudentRow]
+    students_without_submission: int
+
+
+def _verdicts_in(nb: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every verdict record of an autograded notebook, each once.
+
+    Read from an output's ``metadata["autograder"]``, from its verdict data when
+    the metadata is gone, or from the cell's metadata.
+    """
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        records: list[Any] = []
+        for place in [cell, *(o for o in cell.get("outputs", []) if isinstance(o, dict))]:
+            meta = place.get("metadata")
+            found = meta.get(VERDICT_KEY) if isinstance(meta, dict) else None
+            if found is None and isinstance(place.get("data"), dict) and isinstance(place["data"].get(VERDICT_MIME), str):
+                try:
+                    found = json.loads(place["data"][VERDICT_MIME])
+                except ValueError:
+                    found = None
+            records.extend(found if isinstance(found, list) else [found])
+        seen: list[Any] = []
+        for record in records:
+            if isinstance(record, dict) and "check" in record and record not in seen:
+                seen.append(record)
+                yield record
+
+
+def _grade_ids(nb: dict[str, Any]) -> list[str]:
+    """The graded cells' ids in notebook order."""
+    ids = []
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+        if isinstance(meta, dict) and meta.get("grade") and meta.get("grade_id"):
+            ids.append(str(meta["grade_id"]))
+    return ids
+
+
+def _read_mistakes(row: StudentRow, folder: Path, order: list[str]) -> None:
+    """Fill a row's diagnosed mistakes from its autograded notebooks (and learn the cell order)."""
+    notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
+    if not notebooks:
+        row.notebook_missing = True
+        return
+    for path in notebooks:
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(nb, dict):
+                raise ValueError("not a notebook")
+        except (OSError, ValueError):
+            row.unreadable.append(path.name)
+            continue
+        order.extend(i for i in _grade_ids(nb) if i not in order)
+        for record in _verdicts_in(nb):
+            mistakes = record.get("mistakes") or []
+            for code in mistakes if isinstance(mistakes, list) else []:
+                checks = row.mistakes.setdefault(str(code), [])
+                if str(record["check"]) not in checks:
+                    checks.append(str(record["check"]))
+
+
+def collect(assignment: str, db_url: str, autograded_dir: Path) -> ClassData:
+    """Read the gradebook and the autograded notebooks of one assignment.
+
+    Parameters
+    ----------
+    assignment : str
+        The assignment's name in the gradebook.
+    db_url : str
+        The gradebook's database URL (``sqlite:///...``, ``postgresql://...``).
+    autograded_dir : pathlib.Path
+        nbgrader's ``autograded/`` folder.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
+        # Opening it would create an empty gradebook: say what is wrong instead.
+        raise FileNotFoundError(f"no gradebook at {db_url} (run nbgrader autograde first?)")
+    with Gradebook(db_url) as gb:
+        try:
+            found = gb.find_assignment(assignment)
+        except MissingEntry:
+            return ClassData(assignment, False, 0.0, [], [], len(gb.students))
+        columns: dict[str, TestColumn] = {}
+        for notebook in found.notebooks:
+            for cell in sorted(notebook.grade_cells, key=lambda c: c.id):
+                columns[cell.name] = TestColumn(cell.name, float(cell.max_score), cell.cell_type != "code")
+        rows = []
+        for submission in gb.assignment_submissions(assignment):
+            row = StudentRow(str(submission.student_id), float(submission.score or 0), float(submission.max_score or 0))
+            for nb in submission.notebooks:
+                for grade in nb.grades:
+                    manual = grade.cell.cell_type != "code"
+                    pending = bool(grade.needs_manual_grade) or grade.score is None
+                    score = None if grade.score is None else float(grade.score)
+                    row.tests[grade.name] = TestResult(grade.name, score, float(grade.max_score), manual, pending)
+            rows.append(row)
+        submitted = {r.student for r in rows}
+        without = sum(1 for s in gb.students if s.id not in submitted)
+        max_score = float(found.max_score or 0)
+    order: list[str] = []
+    for row in rows:
+        _read_mistakes(row, Path(autograded_dir) / row.student / assignment, order)
+    rows.sort(key=lambda r: r.student)
+    # Notebook order where a notebook shows it; the gradebook does not keep cell positions.
+    tests = sorted(columns.values(), key=lambda c: order.index(c.name) if c.name in order else len(order))
+    return ClassData(assignment, True, max_score, tests, rows, without)
+
+
+# -- the plots -----------------------------------------------------------------------------
+
+
+def _png(fig: Any) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _score_histogram(data: ClassData) -> str:
+    import numpy as np
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+
+    scores = np.array([r.score for r in data.rows])
+    top = max(data.max_score, float(scores.max(initial=0)), 1.0)
+    if top <= 40 and float(top).is_integer():
+        bins = np.arange(0, top + 2) - 0.5
+    else:
+        bins = np.linspace(0, top, 11)
+    fig = Figure(figsize=(6, 3.2))
+    ax = fig.subplots()
+    ax.hist(scores, bins=bins, color="tab:blue", edgecolor="white")
+    ax.set(xlabel=f"total score (out of {data.max_score:g})", ylabel="students", title="Score distribution")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _bar_chart(labels: list[str], values: list[float], title: str, xlabel: str, limit: float | None = None) -> str:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 0.9 + 0.42 * len(labels)))
+    ax = fig.subplots()
+    positions = list(range(len(labels)))[::-1]
+    bars = ax.barh(positions, values, color="tab:orange" if limit is None else "tab:green")
+    ax.bar_label(bars, labels=[f"{v:.0f}%" if limit is not None else f"{v:g}" for v in values], padding=3)
+    ax.set_yticks(positions, labels)
+    ax.set(xlabel=xlabel, title=title)
+    if limit is not None:
+        ax.set_xlim(0, limit * 1.12)
+        ax.set_xticks([limit * k / 5 for k in range(6)])
+    else:
+        ax.set_xlim(0, max(values, default=1) * 1.15)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    return _png(fig)
+
+
+# -- the HTML ------------------------------------------------------------------------------
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 70em;
+       color: #222; padding: 0 1em; }
+h1 { margin-bottom: 0.2em; } .sub { color: #666; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.8em 0 1.6em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.pass { background: #e7f6e7; } td.fail { background: #fbe9e9; } td.partial { background: #fff6dc; }
+td.pending { background: #eef0fb; } code { font-size: 0.92em; }
+.summary { display: flex; gap: 1.2em; flex-wrap: wrap; padding: 0; }
+.summary li { list-style: none; border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 0.9em; }
+.summary b { display: block; font-size: 1.4em; } .note { color: #8a5a00; } img { max-width: 100%; }
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _img(png: str, alt: str) -> str:
+    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{png}">'
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "–"
+
+
+def _mistake_counts(data: ClassData) -> list[tuple[str, int, list[str]]]:
+    """``(code, students, checks)`` of each diagnosed mistake, most frequent first."""
+    students: dict[str, int] = {}
+    checks: dict[str, list[str]] = {}
+    for row in data.rows:
+        for code, where in row.mistakes.items():
+            students[code] = students.get(code, 0) + 1
+            checks.setdefault(code, [])
+            checks[code] += [c for c in where if c not in checks[code]]
+    return sorted(((c, n, checks[c]) for c, n in students.items()), key=lambda t: (-t[1], t[0]))
+
+
+def _mistakes_in(value: Any, depth: int = 0) -> Iterator[Mistake]:
+    if isinstance(value, Mistake):
+        yield value
+    elif depth < 2 and isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _mistakes_in(item, depth + 1)
+    elif depth < 2 and isinstance(value, dict):
+        for item in value.values():
+            yield from _mistakes_in(item, depth + 1)
+
+
+def catalogue() -> dict[str, Mistake]:
+    """Every mistake any loaded judge can name, by code.
+
+    :data:`autograder.diagnosis.MISTAKES` first, then the :class:`Mistake` objects
+    that the judges of the other assignments define at module level.
+    """
+    import sys
+
+    from . import checks  # noqa: F401 - loads every assignment, and so every judge
+
+    found = dict(MISTAKES)
+    package = __name__.rpartition(".")[0]
+    for name, module in list(sys.modules.items()):
+        if module is not None and name.startswith(package + "."):
+            for value in list(vars(module).values()):
+                for mistake in _mistakes_in(value):
+                    found.setdefault(mistake.code, mistake)
+    return found
+
+
+def _title(code: str, known: dict[str, Mistake] | None = None) -> str:
+    mistake = (known if known is not None else catalogue()).get(code)
+    return mistake.title if mistake else "(not in the current catalogue)"
+
+
+def _test_stats(data: ClassData, column: TestColumn) -> tuple[int, int, int, float | None]:
+    """``(passed, graded, pending, mean score)`` of one graded cell."""
+    results = [r.tests[column.name] for r in data.rows if column.name in r.tests]
+    graded = [t for t in results if not t.pending and t.score is not None]
+    mean = statistics.fmean(t.score for t in graded) if graded else None  # type: ignore[misc]
+    return sum(t.passed for t in graded), len(graded), sum(t.pending for t in results), mean
+
+
+def render(data: ClassData) -> str:
+    """The report's HTML for collected data."""
+    n = len(data.rows)
+    known = catalogue()
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Class report: {_e(data.assignment)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>Class report: {_e(data.assignment)}</h1>",
+        f'<p class="sub">From the gradebook and the autograded notebooks, {when}.</p>',
+    ]
+    if not data.known:
+        out.append(f"<p>The gradebook has no assignment named <code>{_e(data.assignment)}</code>: no submissions.</p>")
+    if not n:
+        if data.known:
+            out.append("<p>No submissions for this assignment yet.</p>")
+        out.append("</body></html>")
+        return "\n".join(out)
+
+    scores = [r.score for r in data.rows]
+    pending = [r for r in data.rows if r.pending]
+    missing = [r for r in data.rows if r.notebook_missing]
+    counts = _mistake_counts(data)
+    out.append('<ul class="summary">')
+    out.append(f"<li><b>{n}</b>submissions</li>")
+    out.append(f"<li><b>{statistics.fmean(scores):.3g}</b>mean score (of {data.max_score:g})</li>")
+    out.append(f"<li><b>{statistics.median(scores):.3g}</b>median score</li>")
+    out.append(f"<li><b>{sum(s >= data.max_score for s in scores)}</b>full marks</li>")
+    out.append(f"<li><b>{len(pending)}</b>awaiting manual grading</li>")
+    out.append(f"<li><b>{sum(1 for r in data.rows if r.mistakes)}</b>with a diagnosed mistake</li>")
+    out.append("</ul>")
+    if data.students_without_submission:
+        out.append(f"<p>{data.students_without_submission} student(s) in the gradebook have not submitted.</p>")
+    if pending:
+        out.append(
+            f'<p class="note">{len(pending)} submission(s) have answers still to grade by hand: '
+            "their totals count those answers as 0 for now.</p>"
+        )
+    if missing:
+        out.append(
+            f'<p class="note">No autograded notebook found for {len(missing)} submission(s): '
+            "their mistakes are unknown (were they autograded into this folder?).</p>"
+        )
+
+    out.append("<h2>Scores</h2>")
+    out.append(_img(_score_histogram(data), "Histogram of total scores"))
+
+    out.append("<h2>Tests</h2>")
+    out.append(
+        "<table><tr><th>test</th><th>points</th><th>kind</th><th>passed</th><th>graded</th>"
+        "<th>pass rate</th><th>mean score</th><th>awaiting grading</th></tr>"
+    )
+    auto_labels, auto_rates = [], []
+    for column in data.tests:
+        passed, graded, waiting, mean = _test_stats(data, column)
+        if not column.manual:
+            auto_labels.append(column.name)
+            auto_rates.append(100 * passed / graded if graded else 0.0)
+        out.append(
+            f"<tr><td><code>{_e(column.name)}</code></td><td class='num'>{column.max_score:g}</td>"
+            f"<td>{'manual' if column.manual else 'autograded'}</td><td class='num'>{passed}</td>"
+            f"<td class='num'>{graded}</td><td class='num'>{_pct(passed, graded)}</td>"
+            f"<td class='num'>{'–' if mean is None else f'{mean:.3g}'}</td><td class='num'>{waiting}</td></tr>"
+        )
+    out.append("</table>")
+    if auto_labels:
+        out.append(_img(_bar_chart(auto_labels, auto_rates, "Pass rate per test", "% of students with full marks", 100), "Pass rate per test"))
+
+    out.append("<h2>Diagnosed mistakes</h2>")
+    if counts:
+        out.append("<table><tr><th>mistake</th><th>what it is</th><th>seen in</th><th>students</th><th>share</th></tr>")
+        for code, count, checks in counts:
+            out.append(
+                f"<tr><td><code>{_e(code)}</code></td><td>{_e(_title(code, known))}</td>"
+                f"<td>{', '.join(f'<code>{_e(c)}</code>' for c in checks)}</td>"
+                f"<td class='num'>{count}</td><td class='num'>{_pct(count, n)}</td></tr>"
+            )
+        out.append("</table>")
+        out.append(_img(_bar_chart([c for c, _, _ in counts], [k for _, k, _ in counts], "Diagnosed mistakes", "students"), "Students per diagnosed mistake"))
+    else:
+        out.append("<p>No known mistake was diagnosed.</p>")
+
+    out.append("<h2>Students</h2>")
+    head = "".join(f"<th><code>{_e(c.name)}</code></th>" for c in data.tests)
+    out.append(f"<table><tr><th>student</th><th>total</th>{head}<th>diagnosed mistakes</th><th>notes</th></tr>")
+    for row in data.rows:
+        cells = []
+        for column in data.tests:
+            test = row.tests.get(column.name)
+            if test is None:
+                cells.append("<td>–</td>")
+            elif test.pending:
+                cells.append("<td class='pending'>to grade</td>")
+            else:
+                kind = "pass" if test.passed else ("partial" if test.score else "fail")
+                cells.append(f"<td class='num {kind}'>{test.score:g}/{test.max_score:g}</td>")
+        mistakes = ", ".join(
+            f'<code title="{_e(_title(code, known))} ({_e(", ".join(where))})">{_e(code)}</code>'
+            for code, where in sorted(row.mistakes.items())
+        )
+        notes = []
+        if row.notebook_missing:
+            notes.append("no autograded notebook")
+        if row.unreadable:
+            notes.append("unreadable: " + ", ".join(row.unreadable))
+        if row.pending:
+            notes.append("manual grading pending")
+        out.append(
+            f"<tr><td>{_e(row.student)}</td><td class='num'>{row.score:g}/{row.max_score:g}</td>{''.join(cells)}"
+            f"<td>{mistakes or '–'}</td><td>{_e('; '.join(notes))}</td></tr>"
+        )
+    out.append("</table>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def write_report(assignment: str, db_url: str, autograded_dir: Path, out_path: Path) -> Path:
+    """Write the class report of one assignment as a self-contained HTML file.
+
+    Parameters
+    ----------
+    assignment : str
+        The assignment's name in the gradebook, e.g. ``"01_shallow_narrow"``.
+    db_url : str
+        The gradebook's database URL.
+    autograded_dir : pathlib.Path
+        nbgrader's ``autograded/`` folder (``<student>/<assignment>/*.ipynb`` inside).
+    out_path : pathlib.Path
+        Where to write the HTML file (parent folders are created).
+
+    Returns
+    -------
+    pathlib.Path
+        `out_path`.
+    """
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(render(collect(assignment, db_url, Path(autograded_dir))), encoding="utf-8")
+    return out_path
