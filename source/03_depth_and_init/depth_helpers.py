@@ -1,0 +1,355 @@
+"""Helpers for the depth-and-initialization assignment (shipped to students with the notebook).
+
+Everything here is given code: seeding, data, plots, sliders and a self-check.
+Your work is in the notebook.  (Adapted from Neuromatch Academy's Deep Learning
+course, W1D2 "Learning Hyperparameters", sections 2.1-2.4.)
+
+The plots and sliders train *your* ``DeepNarrowLNN``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import random
+from typing import Any, Callable, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+SEED = 2021
+THRESHOLD = 1e-2
+"""A run has converged once its loss goes below this and stays there to the end."""
+
+# matplotlib logs "findfont" lines on stderr for fonts it lacks; stderr in a graded cell costs points.
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+def set_seed(seed: int | None = None) -> None:
+    """Seed Python's and numpy's global random generators (prints the seed)."""
+    if seed is None:
+        seed = np.random.choice(2**32)
+    random.seed(seed)
+    np.random.seed(seed)
+    print(f"Random seed {seed} has been set.")
+
+
+def gen_samples(n: int, a: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """`n` samples of the line ``y = a * x`` (slope `a`) plus Gaussian noise of std `sigma`.
+
+    With ``sigma == 0`` the inputs are evenly spaced on [0, 1]; otherwise uniform on [0, 1).
+    """
+    assert n > 0
+    assert sigma >= 0
+    if sigma > 0:
+        x = np.random.rand(n)
+        noise = np.random.normal(scale=sigma, size=n)
+        y = a * x + noise
+    else:
+        x = np.linspace(0.0, 1.0, n, endpoint=True)
+        y = a * x
+    return x, y
+
+
+def train_network(model_class: Callable, depth: int, lr: float, init: float, x: np.ndarray, y: np.ndarray,
+                  n_ep: int) -> tuple[np.ndarray, np.ndarray]:
+    """Train ``model_class(np.full(depth, init))``; a diverging run stops early (shorter records)."""
+    model = model_class(np.full(depth, float(init)))
+    with np.errstate(all="ignore"):  # an exploding run is a lesson, not an error
+        losses, weights = model.train(x, y, lr, n_ep)
+    return np.asarray(losses, dtype=float), np.asarray(weights, dtype=float).reshape(len(losses), depth)
+
+
+def convergence_epoch(losses: np.ndarray, n_ep: int | None = None, threshold: float = THRESHOLD) -> int | None:
+    """The first epoch from which the loss stays below `threshold` until the end (None: never, or the run stopped early)."""
+    losses = np.asarray(losses, dtype=float)
+    if losses.size == 0 or (n_ep is not None and losses.size < n_ep):
+        return None
+    above = np.flatnonzero(~(losses < threshold))
+    if above.size and above[-1] == losses.size - 1:
+        return None
+    return int(above[-1] + 1) if above.size else 0
+
+
+def _status(losses: np.ndarray, n_ep: int) -> str:
+    if len(losses) < n_ep:
+        return f"exploded at epoch {len(losses)}"
+    epoch = convergence_epoch(losses, n_ep)
+    if epoch is None:
+        return f"not converged (final loss {losses[-1]:.3g})"
+    return f"converged at epoch {epoch}"
+
+
+class LiveFigure:
+    """A figure drawn once; later only its moving artists are drawn again, onto the saved background.
+
+    Axes, ticks, labels and fixed curves are rendered a single time. A slider move changes the data of
+    a few lines and calls :meth:`png`, which restores the background, draws those lines and encodes
+    the pixels: a few milliseconds instead of re-plotting the figure.
+    """
+
+    def __init__(self, fig: Figure, moving: Sequence[Any], dpi: float = 80) -> None:
+        self.fig = fig
+        self.moving = list(moving)
+        fig.set_dpi(dpi)
+        self.canvas = FigureCanvasAgg(fig)
+        for artist in self.moving:
+            artist.set_animated(True)  # left out of the full draw below
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(fig.bbox)
+
+    def png(self) -> bytes:
+        """The current picture as PNG bytes."""
+        from PIL import Image
+
+        self.canvas.restore_region(self.background)
+        for artist in self.moving:
+            self.fig.draw_artist(artist)
+        width, height = self.canvas.get_width_height(physical=True)
+        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buffer = io.BytesIO()
+        image.save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
+
+def _widget_or_value(spec: Any) -> Any:
+    """A slider passes through; a plain number becomes a fixed argument of the interactive."""
+    import ipywidgets as widgets
+
+    return spec if isinstance(spec, widgets.Widget) else widgets.fixed(spec)
+
+
+def deep_explorer(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs: int = 600,
+                  depth: Any = 50, lr: Any = 0.01, init: Any = 0.9) -> Any:
+    """Train a deep narrow network and plot its loss and its slope; `depth`, `lr`, `init` are numbers or sliders.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        ``.children`` holds the sliders (in the order depth, lr, init, for those that are sliders) and
+        the picture last; ``.result`` the last run (``loss``, ``weights``); ``.figure`` the figure.
+    """
+    import ipywidgets as widgets
+
+    best_slope = float(np.mean(x * y) / np.mean(x * x))
+    fig = Figure(figsize=(11, 4))
+    ax_loss, ax_slope = fig.subplots(1, 2)
+    (curve,) = ax_loss.plot([], [], color="red", linewidth=2)
+    ax_loss.axhline(THRESHOLD, color="gray", linestyle=":", label=f"convergence threshold {THRESHOLD:g}")
+    ax_loss.set(xlim=(0, n_epochs), ylim=(1e-3, 1e3), yscale="log", xlabel="epochs", ylabel="training loss (half MSE)")
+    ax_loss.legend(loc="upper right", fontsize=8)
+    (slope,) = ax_slope.plot([], [], color="purple", linewidth=2, label=r"$\prod_i w_i$")
+    ax_slope.axhline(best_slope, color="gray", linestyle="--", label=f"best slope {best_slope:.3g}")
+    ax_slope.set(xlim=(0, n_epochs), ylim=(-0.2, 1.6 * best_slope), xlabel="epochs",
+                 ylabel="the network's slope", title="Product of the weights")
+    ax_slope.legend(loc="lower right", fontsize=8)
+    status = ax_loss.set_title(" ")
+    fig.tight_layout()
+    live = LiveFigure(fig, [curve, slope, status])
+    image = widgets.Image(format="png")
+
+    def retrain(depth: int, lr: float, init: float) -> dict[str, np.ndarray]:
+        losses, weights = train_network(model_class, int(depth), lr, init, x, y, n_epochs)
+        epochs = np.arange(len(losses))
+        curve.set_data(epochs, losses)
+        with np.errstate(all="ignore"):
+            slope.set_data(epochs, np.prod(weights, axis=1))
+        status.set_text(f"depth {int(depth)}, lr {lr:.3g}, init {init:.3g}: {_status(losses, n_epochs)}")
+        image.value = live.png()
+        return {"loss": losses, "weights": weights}
+
+    controls = widgets.interactive(retrain, depth=_widget_or_value(depth), lr=_widget_or_value(lr),
+                                   init=_widget_or_value(init))
+    controls.children = (*controls.children[:-1], image)
+    controls.figure = fig
+    return controls
+
+
+def depth_explorer(model_class: Callable, x: np.ndarray, y: np.ndarray) -> Any:
+    """NMA's depth demo: depth 1 to 50, learning rate 0.01, every weight starting at 0.9, 600 epochs."""
+    import ipywidgets as widgets
+
+    slider = widgets.IntSlider(value=1, min=1, max=50, step=1, description="depth")
+    return deep_explorer(model_class, x, y, 600, depth=slider, lr=0.01, init=0.9)
+
+
+def lr_explorer(model_class: Callable, x: np.ndarray, y: np.ndarray) -> Any:
+    """NMA's learning-rate demo: lr 0.005 to 0.045 at depth 50, init 0.9, 600 epochs."""
+    import ipywidgets as widgets
+
+    slider = widgets.FloatSlider(value=0.005, min=0.005, max=0.045, step=0.005, readout_format=".3f",
+                                 description="learning rate")
+    return deep_explorer(model_class, x, y, 600, depth=50, lr=slider, init=0.9)
+
+
+def init_explorer(model_class: Callable, x: np.ndarray, y: np.ndarray) -> Any:
+    """NMA's initialization demo: every weight starting at 0.70 to 1.05, depth 15, lr 0.02, 250 epochs."""
+    import ipywidgets as widgets
+
+    slider = widgets.FloatSlider(value=0.9, min=0.7, max=1.05, step=0.05, description="initial w")
+    return deep_explorer(model_class, x, y, 250, depth=15, lr=0.02, init=slider)
+
+
+def all_explorer(model_class: Callable, x: np.ndarray, y: np.ndarray) -> Any:
+    """NMA's bonus demo: depth, learning rate and initial weight together."""
+    import ipywidgets as widgets
+
+    return deep_explorer(
+        model_class, x, y, 600,
+        depth=widgets.IntSlider(value=20, min=10, max=50, step=1, description="depth"),
+        lr=widgets.FloatLogSlider(value=0.01, base=10, min=-3, max=-1, step=0.05, description="learning rate"),
+        init=widgets.FloatSlider(value=0.9, min=0.1, max=3.0, step=0.05, description="initial w"),
+    )
+
+
+def plot_gradient_vs_depth(model_class: Callable, x: np.ndarray, y: np.ndarray,
+                           inits: Sequence[float] = (0.5, 0.9, 1.0, 1.1, 2.0), max_depth: int = 50) -> Figure:
+    """The size of the first weight's gradient at the start of training, against depth, for several initial weights."""
+    depths = np.arange(1, max_depth + 1)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for init in inits:
+        sizes = [abs(float(model_class(np.full(d, init)).dloss_dw(x, y)[0])) for d in depths]
+        ax.semilogy(depths, sizes, marker=".", label=f"every weight {init}")
+    ax.set(xlabel="depth D", ylabel=r"$|\partial L / \partial w_1|$ at the start",
+           title="Vanishing and exploding gradients")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.show()
+    return fig
+
+
+def plot_init_curves(model_class: Callable, x: np.ndarray, y: np.ndarray, depth: int = 15, lr: float = 0.02,
+                     n_ep: int = 250, inits: Sequence[float] = tuple(np.round(np.arange(0.70, 1.051, 0.05), 2))) -> Figure:
+    """Loss curves (log scale) of one depth and learning rate, for several initial weights (NMA's section 2.4)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colors = plt.cm.viridis(np.linspace(0, 1, len(inits)))
+    for init, color in zip(inits, colors):
+        losses, _ = train_network(model_class, depth, lr, init, x, y, n_ep)
+        ax.semilogy(losses, color=color, label=f"init {init:.2f}")
+    ax.set(xlabel="epochs", ylabel="training loss (half MSE)", title=f"Depth {depth}, learning rate {lr}: initialization")
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    plt.show()
+    return fig
+
+
+def best_learning_rates(x: np.ndarray, y: np.ndarray, depths: Sequence[int], lrs: np.ndarray, init: float,
+                        n_ep: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grid search: for each depth, the learning rate that converges fastest, and its convergence epoch.
+
+    When every weight starts at the same value, every weight gets the same gradient, so the
+    weights stay equal for ever: the network is ``w**D`` for one number ``w``. That makes it
+    cheap to train all the learning rates of the grid at once (this is the same model you
+    wrote, trained the same way). An entry is NaN where no learning rate converged.
+    """
+    s, c, yy = float(np.mean(x * x)), float(np.mean(x * y)), float(np.mean(y * y))
+    lrs = np.asarray(lrs, dtype=float)
+    best_lr, best_epoch = [], []
+    for d in depths:
+        w = np.full(lrs.shape, float(init))
+        losses = np.empty((n_ep, lrs.size))
+        with np.errstate(all="ignore"):
+            for t in range(n_ep):
+                p = w**d
+                losses[t] = (yy - 2 * p * c + p * p * s) / 2
+                grad = -(c - p * s) * w ** (d - 1)
+                w = np.where(np.isfinite(grad), w - lrs * grad, np.nan)
+        epochs = [convergence_epoch(losses[:, k], n_ep) for k in range(lrs.size)]
+        found = [(e, lr) for e, lr in zip(epochs, lrs) if e is not None]
+        best_epoch.append(min(found)[0] if found else np.nan)
+        best_lr.append(min(found)[1] if found else np.nan)
+    return np.array(best_lr), np.array(best_epoch, dtype=float)
+
+
+def lr_depth_game(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs: int = 600, init: float = 0.9) -> Any:
+    """The game: find the learning rate that learns fastest at each depth.
+
+    Left: the loss curve of your choice of depth and learning rate. Middle and right: the epochs
+    to converge and the learning rate, against depth: your best try at each depth (dots) and the
+    best of a fine grid search (line).
+
+    Returns
+    -------
+    ipywidgets.interactive
+        ``.children[0]`` is the depth slider, ``.children[1]`` the learning rate, the picture last;
+        ``.result`` the last run; ``.best`` your best try per depth, ``{depth: (epoch, lr)}``.
+    """
+    import ipywidgets as widgets
+
+    depths = list(range(10, 61, 10))
+    grid_lr, grid_epoch = best_learning_rates(x, y, depths, np.geomspace(1e-3, 0.3, 60), init, n_epochs)
+    fig = Figure(figsize=(13, 4))
+    ax_loss, ax_time, ax_lr = fig.subplots(1, 3)
+    (curve,) = ax_loss.plot([], [], color="red", linewidth=2)
+    ax_loss.axhline(THRESHOLD, color="gray", linestyle=":")
+    ax_loss.set(xlim=(0, n_epochs), ylim=(1e-3, 1e3), yscale="log", xlabel="epochs", ylabel="training loss")
+    status = ax_loss.set_title(" ")
+    ax_time.plot(depths, grid_epoch, color="gray", marker="o", label="grid search")
+    (my_time,) = ax_time.plot([], [], "o", color="red", markersize=9, label="your best try")
+    ax_time.set(xlim=(5, 65), ylim=(0, n_epochs), xlabel="depth", ylabel="epochs to converge", title="Learning time")
+    ax_time.legend(loc="upper left", fontsize=8)
+    ax_lr.plot(depths, grid_lr, color="gray", marker="o", label="grid search")
+    (my_lr,) = ax_lr.plot([], [], "o", color="red", markersize=9, label="your best try")
+    ax_lr.set(xlim=(5, 65), ylim=(1e-3, 0.3), yscale="log", xlabel="depth", ylabel="learning rate",
+              title="Fastest learning rate")
+    ax_lr.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    live = LiveFigure(fig, [curve, status, my_time, my_lr])
+    image = widgets.Image(format="png")
+    best: dict[int, tuple[int, float]] = {}
+
+    def play(depth: int = 10, lr: float = 0.01) -> dict[str, Any]:
+        losses, weights = train_network(model_class, depth, lr, init, x, y, n_epochs)
+        curve.set_data(np.arange(len(losses)), losses)
+        epoch = convergence_epoch(losses, n_epochs)
+        if epoch is not None and (depth not in best or epoch < best[depth][0]):
+            best[depth] = (epoch, lr)
+        tried = sorted(best)
+        my_time.set_data(tried, [best[d][0] for d in tried])
+        my_lr.set_data(tried, [best[d][1] for d in tried])
+        status.set_text(f"depth {depth}, lr {lr:.4g}: {_status(losses, n_epochs)}")
+        image.value = live.png()
+        return {"loss": losses, "weights": weights, "epoch": epoch}
+
+    controls = widgets.interactive(
+        play,
+        depth=widgets.IntSlider(value=10, min=10, max=60, step=10, description="depth"),
+        lr=widgets.FloatLogSlider(value=0.01, base=10, min=-3, max=-0.6, step=0.01, description="learning rate"),
+    )
+    controls.children = (*controls.children[:-1], image)
+    controls.figure = fig
+    controls.best = best
+    controls.grid = {"depths": depths, "lr": grid_lr, "epoch": grid_epoch}
+    return controls
+
+
+def check_gradient_numerically(model_class: Callable, seed: int = 0) -> None:
+    """Compare ``dloss_dw`` with finite differences of ``loss``, at depths 1 to 6 with weights of both signs.
+
+    Raises
+    ------
+    AssertionError
+        Naming the weights where your gradient and the finite difference disagree.
+    """
+    rng = np.random.default_rng(seed)
+    h = 1e-6
+    for depth in range(1, 7):
+        w = rng.uniform(0.5, 1.3, depth) * rng.choice([-1, 1], depth)
+        x = rng.uniform(0, 1, 20)
+        y = 1.5 * x + rng.normal(0, 0.2, 20)
+        model = model_class(w.copy())
+        got = np.asarray(model.dloss_dw(x, y), dtype=float)
+        assert got.shape == (depth,), f"dloss_dw should return one gradient per weight: shape ({depth},), got {got.shape}"
+        for i in range(depth):
+            plus, minus = w.copy(), w.copy()
+            plus[i] += h
+            minus[i] -= h
+            up, down = model_class(plus), model_class(minus)
+            numeric = (up.loss(y, up.forward(x)) - down.loss(y, down.forward(x))) / (2 * h)
+            assert np.isclose(got[i], numeric, rtol=1e-4, atol=1e-7), (
+                f"With weights {np.round(w, 3)}: your dloss_dw[{i}] is {got[i]:.6g}, "
+                f"a finite difference of your loss gives {numeric:.6g}."
+            )
+    print("dloss_dw agrees with finite differences of loss at depths 1 to 6, weights of both signs.")
