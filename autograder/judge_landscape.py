@@ -14,54 +14,17 @@ import numpy as np
 from . import diagnosis, reference
 from . import reference_landscape as ref
 from .diagnosis import Mistake
-from .judge import RTOL, Verdict
+from .judge import RTOL, Verdict, fail, structural_problem, values
 
 LR_RTOL = 1e-3
 """Relative tolerance on the largest learning rate (a numerical Hessian or a careful search gets there)."""
 
 
-def fail(message: str, *mistakes: Mistake) -> Verdict:
-    """A zero verdict whose message ends with each mistake's explanation."""
-    return Verdict(0.0, " ".join([message, *(m.message() for m in mistakes)]), [m.code for m in mistakes])
-
-
 def structural(
     request: dict[str, Any], payload: dict[str, Any] | None, what: str, describe: Callable[[dict[str, Any]], str]
 ) -> Verdict | None:
-    """Like :func:`autograder.judge.structural_problem`, for any kind of case (`describe` names one)."""
-    if payload is None:
-        return fail(
-            f"The test could not collect a result from your notebook while calling `{what}` "
-            "(the kernel may have died, timed out, or the output was tampered with). "
-            "Restart the kernel and run all cells from the top to reproduce."
-        )
-    if "missing" in payload:
-        return fail(
-            f"`{payload['missing']}` is not defined when the tests run. Did a cell fail, "
-            "or was it renamed or deleted? Restart the kernel and run all cells."
-        )
-    results = payload.get("results")
-    if not isinstance(results, list) or len(results) != len(request["cases"]):
-        return fail("The test's result is malformed (wrong number of cases), so it scores 0.")
-    for case, result in zip(request["cases"], results):
-        if not isinstance(result, dict):
-            return fail("The test's result is malformed, so it scores 0.")
-        if "error" in result:
-            error = str(result["error"])
-            if error.startswith("NotImplementedError"):
-                return fail(f"`{what}` raised NotImplementedError.", diagnosis.NOT_IMPLEMENTED)
-            return fail(f"`{what}` raised an error with {describe(case)}: {error}")
-    return None
-
-
-def values(record: Any) -> np.ndarray | None:
-    """The numbers of one collected value, or None if it carried none."""
-    if not isinstance(record, dict) or "error" in record or record.get("truncated"):
-        return None
-    try:
-        return np.array(record["values"], dtype=float).reshape(tuple(int(s) for s in record["shape"]))
-    except (KeyError, TypeError, ValueError):
-        return None
+    """:func:`autograder.judge.structural_problem` for cases of any shape (`describe` names one)."""
+    return structural_problem(request, payload, what, describe)
 
 
 def close(student: np.ndarray, expected: np.ndarray, rtol: float = RTOL) -> bool:
