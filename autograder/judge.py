@@ -10,7 +10,7 @@ with a message that says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +25,7 @@ TRAIN_RTOL = 1e-6
 
 PRECISION_RTOL = 1e-3
 """Values this close but not within :data:`RTOL` are diagnosed as lost precision."""
+
 
 @dataclass
 class Verdict:
@@ -51,22 +52,19 @@ class Verdict:
     def passed(self) -> bool:
         return self.score >= 1.0
 
+
 def fail(message: str, *mistakes: Mistake) -> Verdict:
-    """A zero verdict whose message ends with each mistake's explanation."""
     text = " ".join([message, *(m.message() for m in mistakes)])
     return Verdict(0.0, text, [m.code for m in mistakes])
+
 
 def _describe_case(case: dict[str, Any]) -> str:
     w1, w2 = case["init"]
     signs = "both weights positive" if w1 > 0 and w2 > 0 else "a negative weight"
     return f"w1 = {w1:.3g}, w2 = {w2:.3g} ({signs}) and {len(case['args'][0])} sample(s)"
 
-def structural_problem(
-    request: dict[str, Any],
-    payload: dict[str, Any] | None,
-    method: str,
-    describe: Callable[[dict[str, Any]], str] | None = None,
-) -> Verdict | None:
+
+def structural_problem(request: dict[str, Any], payload: dict[str, Any] | None, method: str) -> Verdict | None:
     """A zero verdict when the payload cannot be judged at all, else None.
 
     Parameters
@@ -76,11 +74,8 @@ def structural_problem(
     payload : dict or None
         What the probe sent back (None when nothing valid came back).
     method : str
-        The method or function under test, for the message.
-    describe : callable, optional
-        Names the inputs of a case in a message (default: the shallow net's weights and samples).
+        The method under test, for the message.
     """
-    describe = describe or _describe_case
     if payload is None:
         return fail(
             f"The test could not collect a result from your notebook while calling `{method}` "
@@ -90,7 +85,7 @@ def structural_problem(
     if "missing" in payload:
         return fail(
             f"`{payload['missing']}` is not defined when the tests run. Did a cell fail, "
-            "or was it renamed or deleted? Restart the kernel and run all cells."
+            "or was the class renamed or deleted? Restart the kernel and run all cells."
         )
     results = payload.get("results")
     if not isinstance(results, list) or len(results) != len(request["cases"]):
@@ -102,18 +97,21 @@ def structural_problem(
             error = str(result["error"])
             if error.startswith("NotImplementedError"):
                 return fail(f"`{method}` raised NotImplementedError.", diagnosis.NOT_IMPLEMENTED)
-            return fail(f"`{method}` raised an error with {describe(case)}: {error}")
+            return fail(f"`{method}` raised an error with {_describe_case(case)}: {error}")
     return None
 
-def values(record: Any) -> np.ndarray | None:
+
+def _values(record: dict[str, Any]) -> np.ndarray | None:
     """The numbers of one collected value, or None if it carried none."""
     if not isinstance(record, dict) or "error" in record or record.get("truncated"):
         return None
     try:
-        numbers = np.array(record["values"], dtype=float)
-        return numbers.reshape(tuple(int(s) for s in record["shape"]))
+        values = np.array(record["values"], dtype=float)
+        shape = tuple(int(s) for s in record["shape"])
+        return values.reshape(shape)
     except (KeyError, TypeError, ValueError):
         return None
+
 
 def _side_effect(case: dict[str, Any], result: dict[str, Any]) -> bool:
     """True when the call left the weights different from where they started."""
@@ -125,6 +123,7 @@ def _side_effect(case: dict[str, Any], result: dict[str, Any]) -> bool:
     except ValueError:
         return True
 
+
 def _case_arrays(case: dict[str, Any]) -> tuple[float, float, np.ndarray, np.ndarray | None]:
     """``(w1, w2, x, y)`` of a case (``y`` is None for the forward pass)."""
     w1, w2 = (float(w) for w in case["init"])
@@ -132,9 +131,11 @@ def _case_arrays(case: dict[str, Any]) -> tuple[float, float, np.ndarray, np.nda
     y = np.array(args[1], dtype=float) if len(args) > 1 else None
     return w1, w2, np.array(args[0], dtype=float), y
 
+
 def _scale(expected: np.ndarray) -> float:
     """The size a tolerance is relative to (1 + the largest right value)."""
     return 1 + float(np.max(np.abs(expected), initial=0.0))
+
 
 def _how_far_off(student: np.ndarray, expected: np.ndarray) -> str:
     """Say by how much a value is off, without printing the right one."""
@@ -157,6 +158,7 @@ def _how_far_off(student: np.ndarray, expected: np.ndarray) -> str:
         direction += " but not the right values"
     return f"off by {100 * gap / size:.3g}% of its size ({direction})"
 
+
 _PATTERNS: list[tuple[str, Any]] = [
     ("where w1 is negative", lambda w1, w2, n: w1 < 0),
     ("where w2 is negative", lambda w1, w2, n: w2 < 0),
@@ -167,6 +169,7 @@ _PATTERNS: list[tuple[str, Any]] = [
     ("with more than one sample", lambda w1, w2, n: n > 1),
 ]
 """Kinds of test input a mistake may show on only (checked in this order)."""
+
 
 def _where_wrong(cases: list[dict[str, Any]], right: list[bool]) -> str:
     """On how many test cases, and on which kind of input, an output is wrong."""
@@ -180,8 +183,10 @@ def _where_wrong(cases: list[dict[str, Any]], right: list[bool]) -> str:
             return f"{count}: exactly those {phrase}, and right on the others"
     return count
 
+
 def _fail_with(what: str, where: str, mistakes: list[Mistake]) -> Verdict:
     return fail(f"{what} is wrong {where}.", *mistakes)
+
 
 def _forward_location(x: np.ndarray, student: np.ndarray, expected: np.ndarray, scale: float) -> str:
     """Which inputs of one case the predictions are off at, when that says something."""
@@ -193,16 +198,19 @@ def _forward_location(x: np.ndarray, student: np.ndarray, expected: np.ndarray, 
             return " Only the predictions for positive inputs x are off."
     return ""
 
+
 def _positive_only(cases: list[dict[str, Any]], right: list[bool]) -> bool:
     """Right on every case with positive weights, wrong on some other."""
     positive = [c["init"][0] > 0 and c["init"][1] > 0 for c in cases]
     return any(positive) and not all(right) and all(ok for ok, pos in zip(right, positive) if pos)
+
 
 def _example(cases: list[dict[str, Any]], right: list[bool]) -> int:
     """The wrong case to show: the first with several samples, else the first."""
     wrong = [i for i, ok in enumerate(right) if not ok]
     several = [i for i in wrong if len(cases[i]["args"][0]) > 1]
     return (several or wrong)[0]
+
 
 def _diagnose_forward(cases: list[dict[str, Any]], student: list[np.ndarray], expected: list[np.ndarray]) -> Verdict:
     """Explain a wrong forward pass: a known mistake, or which output is off, where and how much."""
@@ -230,6 +238,7 @@ def _diagnose_forward(cases: list[dict[str, Any]], student: list[np.ndarray], ex
         "Check your output on a small example by hand, e.g. w1 = 2, w2 = -3, x = [1, 2]."
     )
 
+
 def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge ``forward`` on the grader's inputs."""
     problem = structural_problem(request, payload, "forward")
@@ -239,7 +248,7 @@ def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Ve
     student, expected = [], []
     for case, result in zip(cases, results):
         w1, w2, x, _ = _case_arrays(case)
-        out = values(result.get("out", {}))
+        out = _values(result.get("out", {}))
         if out is None:
             return fail(f"`forward` did not return numbers with {_describe_case(case)}.")
         if out.shape != x.shape:
@@ -255,6 +264,7 @@ def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Ve
         return Verdict(1.0, f"`forward` is right on all {len(cases)} test cases, negative weights included.")
     return _diagnose_forward(cases, student, expected)
 
+
 def _gradient_pair(result: dict[str, Any], n: int) -> tuple[np.ndarray | None, str | None]:
     """The student's two gradients as an array of shape (2,), or an explanation."""
     out = result.get("out", {})
@@ -262,20 +272,22 @@ def _gradient_pair(result: dict[str, Any], n: int) -> tuple[np.ndarray | None, s
         return None, "`dloss_dw` must return a pair (dloss_dw1, dloss_dw2); it returned something else."
     if out.get("length") != 2:
         return None, f"`dloss_dw` must return two values (dloss_dw1, dloss_dw2); it returned {out.get('length')}."
-    pair = []
+    values = []
     for item in out["items"]:
-        value = values(item)
+        value = _values(item)
         if value is None:
             return None, "`dloss_dw` returned something that is not a number."
         if value.size == n and n > 1:
             return None, "per_sample"
         if value.size != 1:
             return None, f"each gradient should be one number; `dloss_dw` returned an array of shape {value.shape}."
-        pair.append(float(value.ravel()[0]))
-    return np.array(pair), None
+        values.append(float(value.ravel()[0]))
+    return np.array(values), None
+
 
 def _titles(mistakes: tuple[Mistake, ...] | list[Mistake]) -> str:
     return " and ".join(m.title for m in mistakes)
+
 
 def _gradient_forms_message(forms: list[tuple[Mistake, ...] | None]) -> tuple[str, list[Mistake]] | None:
     """What the matched gradient forms say: which component is wrong, and the mistakes; None if nothing."""
@@ -299,6 +311,7 @@ def _gradient_forms_message(forms: list[tuple[Mistake, ...] | None]) -> tuple[st
             states.append(f"{name} is wrong")
     return "; ".join(states) + ".", mistakes
 
+
 def _slope_check(w1: float, w2: float, x: np.ndarray, y: np.ndarray, pair: np.ndarray) -> str:
     """What finite differences of the loss say about the student's gradient."""
     numeric = np.array(reference.finite_difference_gradients(w1, w2, x, y))
@@ -314,6 +327,7 @@ def _slope_check(w1: float, w2: float, x: np.ndarray, y: np.ndarray, pair: np.nd
     if float(np.linalg.norm(pair - numeric)) < 0.1 * norm_n:
         return f"{prefix} your gradient is near the slope of the loss there, but not on it. "
     return f"{prefix} your gradient does not point where the loss rises fastest. "
+
 
 def _diagnose_gradients(cases: list[dict[str, Any]], student: list[np.ndarray], expected: list[np.ndarray]) -> Verdict:
     """Explain wrong gradients: known slips (per component), or which one is off, where and how much."""
@@ -355,6 +369,7 @@ def _diagnose_gradients(cases: list[dict[str, Any]], student: list[np.ndarray], 
         "(L(w1 + h, w2) − L(w1 − h, w2)) / 2h with h = 1e-6, at a few weights of both signs."
     )
 
+
 def judge_dloss_dw(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge ``dloss_dw`` on the grader's inputs: against the reference and finite differences."""
     problem = structural_problem(request, payload, "dloss_dw")
@@ -381,8 +396,10 @@ def judge_dloss_dw(request: dict[str, Any], payload: dict[str, Any] | None) -> V
         )
     return _diagnose_gradients(cases, student, expected)
 
+
 def _signs(w1: float, w2: float) -> str:
     return "both weights positive" if w1 > 0 and w2 > 0 else "a negative weight"
+
 
 def _fault_location(case: dict[str, Any], loss: np.ndarray, weights: np.ndarray) -> str:
     """Tell whether the forward pass or the gradient is at fault, and from which epoch.
@@ -430,6 +447,7 @@ def _fault_location(case: dict[str, Any], loss: np.ndarray, weights: np.ndarray)
         return f"{blame}. Judging by the steps your run took: {judged}"
     return f"{blame}, unless something other than `train` changes the weights (forward and dloss_dw only compute)."
 
+
 def _judge_steps(case: dict[str, Any], path: np.ndarray, epoch: int, most: int = 24) -> str:
     """Name the gradient mistake the steps of a run reveal, from `epoch` on ("" when none is known).
 
@@ -463,6 +481,7 @@ def _judge_steps(case: dict[str, Any], path: np.ndarray, epoch: int, most: int =
         mistake = diagnosis.LOST_PRECISION
     return f"{mistake.title}." if mistake else ""
 
+
 def _train_records(
     case: dict[str, Any], result: dict[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | str:
@@ -471,7 +490,7 @@ def _train_records(
     ref_loss, ref_weights = reference.train((w1, w2), x, y, case["args"][2], case["args"][3])
     out = result.get("out", {})
     items = out.get("items", []) if out.get("length") == 2 else []
-    loss, weights = (values(items[0]), values(items[1])) if items else (None, None)
+    loss, weights = (_values(items[0]), _values(items[1])) if items else (None, None)
     if loss is None or weights is None:
         return "`train` did not return (loss_records, weight_records) as numbers."
     if loss.shape != ref_loss.shape or weights.shape != ref_weights.shape:
@@ -481,6 +500,7 @@ def _train_records(
         )
     return loss, weights, ref_loss, ref_weights
 
+
 def _curves(loss: np.ndarray, weights: np.ndarray, ref_loss: np.ndarray, ref_weights: np.ndarray) -> dict[str, Any]:
     return {
         "loss": loss.tolist(),
@@ -488,6 +508,7 @@ def _curves(loss: np.ndarray, weights: np.ndarray, ref_loss: np.ndarray, ref_wei
         "ref_loss": ref_loss.tolist(),
         "ref_weights": ref_weights.tolist(),
     }
+
 
 def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge the loss curve and weight trajectory of training runs."""
@@ -517,6 +538,7 @@ def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verd
             verdict.curves = _curves(*records)
             return verdict
     return Verdict(1.0, "The loss curve and weight trajectory match the reference run.", curves=curves)
+
 
 def judge_final_weights(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge the exercise's own training run by its final weights and loss."""
