@@ -10,7 +10,7 @@ with a message that says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -54,6 +54,7 @@ class Verdict:
 
 
 def fail(message: str, *mistakes: Mistake) -> Verdict:
+    """A zero verdict whose message ends with each mistake's explanation."""
     text = " ".join([message, *(m.message() for m in mistakes)])
     return Verdict(0.0, text, [m.code for m in mistakes])
 
@@ -64,7 +65,12 @@ def _describe_case(case: dict[str, Any]) -> str:
     return f"w1 = {w1:.3g}, w2 = {w2:.3g} ({signs}) and {len(case['args'][0])} sample(s)"
 
 
-def structural_problem(request: dict[str, Any], payload: dict[str, Any] | None, method: str) -> Verdict | None:
+def structural_problem(
+    request: dict[str, Any],
+    payload: dict[str, Any] | None,
+    method: str,
+    describe: Callable[[dict[str, Any]], str] | None = None,
+) -> Verdict | None:
     """A zero verdict when the payload cannot be judged at all, else None.
 
     Parameters
@@ -74,8 +80,11 @@ def structural_problem(request: dict[str, Any], payload: dict[str, Any] | None, 
     payload : dict or None
         What the probe sent back (None when nothing valid came back).
     method : str
-        The method under test, for the message.
+        The method or function under test, for the message.
+    describe : callable, optional
+        Names the inputs of a case in a message (default: the shallow net's weights and samples).
     """
+    describe = describe or _describe_case
     if payload is None:
         return fail(
             f"The test could not collect a result from your notebook while calling `{method}` "
@@ -85,7 +94,7 @@ def structural_problem(request: dict[str, Any], payload: dict[str, Any] | None, 
     if "missing" in payload:
         return fail(
             f"`{payload['missing']}` is not defined when the tests run. Did a cell fail, "
-            "or was the class renamed or deleted? Restart the kernel and run all cells."
+            "or was it renamed or deleted? Restart the kernel and run all cells."
         )
     results = payload.get("results")
     if not isinstance(results, list) or len(results) != len(request["cases"]):
@@ -97,18 +106,17 @@ def structural_problem(request: dict[str, Any], payload: dict[str, Any] | None, 
             error = str(result["error"])
             if error.startswith("NotImplementedError"):
                 return fail(f"`{method}` raised NotImplementedError.", diagnosis.NOT_IMPLEMENTED)
-            return fail(f"`{method}` raised an error with {_describe_case(case)}: {error}")
+            return fail(f"`{method}` raised an error with {describe(case)}: {error}")
     return None
 
 
-def _values(record: dict[str, Any]) -> np.ndarray | None:
+def values(record: Any) -> np.ndarray | None:
     """The numbers of one collected value, or None if it carried none."""
     if not isinstance(record, dict) or "error" in record or record.get("truncated"):
         return None
     try:
-        values = np.array(record["values"], dtype=float)
-        shape = tuple(int(s) for s in record["shape"])
-        return values.reshape(shape)
+        numbers = np.array(record["values"], dtype=float)
+        return numbers.reshape(tuple(int(s) for s in record["shape"]))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -248,7 +256,7 @@ def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Ve
     student, expected = [], []
     for case, result in zip(cases, results):
         w1, w2, x, _ = _case_arrays(case)
-        out = _values(result.get("out", {}))
+        out = values(result.get("out", {}))
         if out is None:
             return fail(f"`forward` did not return numbers with {_describe_case(case)}.")
         if out.shape != x.shape:
@@ -272,17 +280,17 @@ def _gradient_pair(result: dict[str, Any], n: int) -> tuple[np.ndarray | None, s
         return None, "`dloss_dw` must return a pair (dloss_dw1, dloss_dw2); it returned something else."
     if out.get("length") != 2:
         return None, f"`dloss_dw` must return two values (dloss_dw1, dloss_dw2); it returned {out.get('length')}."
-    values = []
+    pair = []
     for item in out["items"]:
-        value = _values(item)
+        value = values(item)
         if value is None:
             return None, "`dloss_dw` returned something that is not a number."
         if value.size == n and n > 1:
             return None, "per_sample"
         if value.size != 1:
             return None, f"each gradient should be one number; `dloss_dw` returned an array of shape {value.shape}."
-        values.append(float(value.ravel()[0]))
-    return np.array(values), None
+        pair.append(float(value.ravel()[0]))
+    return np.array(pair), None
 
 
 def _titles(mistakes: tuple[Mistake, ...] | list[Mistake]) -> str:
@@ -490,7 +498,7 @@ def _train_records(
     ref_loss, ref_weights = reference.train((w1, w2), x, y, case["args"][2], case["args"][3])
     out = result.get("out", {})
     items = out.get("items", []) if out.get("length") == 2 else []
-    loss, weights = (_values(items[0]), _values(items[1])) if items else (None, None)
+    loss, weights = (values(items[0]), values(items[1])) if items else (None, None)
     if loss is None or weights is None:
         return "`train` did not return (loss_records, weight_records) as numbers."
     if loss.shape != ref_loss.shape or weights.shape != ref_weights.shape:
