@@ -131,6 +131,7 @@ def execute_job(job: Job) -> Outcome:
     from .preprocessors import SecureExecute
 
     start = time.perf_counter()
+    os.environ["NBGRADER_EXECUTION"] = "autograde"  # what `nbgrader autograde` tells the kernel
     try:
         nb = nbformat.reads(job.nb_json, as_version=4)
         with tempfile.TemporaryDirectory(prefix="autograder-job-") as tmp:
@@ -139,6 +140,11 @@ def execute_job(job: Job) -> Outcome:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
             config = Config({"SecureExecute": dict(job.settings)})
+            fast = _forked_kernels()
+            if fast is not None:
+                config.SecureExecute.kernel_manager_class = fast
+                # A forked kernel is disposable: kill its namespace, don't wait for a goodbye.
+                config.SecureExecute.shutdown_kernel = "immediate"
             resources = {
                 "metadata": {"path": tmp},
                 "nbgrader": {"student": job.student, "assignment": job.assignment, "notebook": job.notebook},
@@ -147,6 +153,30 @@ def execute_job(job: Job) -> Outcome:
         return Outcome(job, nbformat.writes(nb), time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 - reported per submission; the others go on
         return Outcome(job, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
+
+
+def _forked_kernels() -> type | None:
+    """The forked-kernel manager when this worker can use it, else None (plain sandbox).
+
+    The zygote needs bubblewrap and root; a worker that cannot start one grades
+    with the plain sandbox, which is slower, not less safe.
+    """
+    global _FORK_STATE
+    if _FORK_STATE is None:
+        try:
+            from .forkserver import ForkedKernelManager, ForkServer
+
+            ForkServer.shared()
+            _FORK_STATE = ForkedKernelManager
+        except Exception as exc:  # noqa: BLE001 - any reason means: use the plain sandbox
+            import logging
+
+            logging.getLogger("autograder.parallel").warning("forked kernels unavailable (%s): plain sandbox", exc)
+            _FORK_STATE = False
+    return _FORK_STATE or None
+
+
+_FORK_STATE: type | bool | None = None
 
 
 # -- step 3: record ----------------------------------------------------------------------------------

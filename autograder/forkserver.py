@@ -1,0 +1,285 @@
+"""Sandboxed kernels forked from a pre-imported zygote: the fast path of parallel grading.
+
+:class:`ForkServer` starts :mod:`autograder.zygote` once per grading process,
+inside bubblewrap with the same read-only view as :mod:`autograder.sandbox`
+(but as root of the sandbox, which it needs to build each kernel's own
+namespaces).  :class:`ForkedKernelManager` is a jupyter_client kernel manager
+whose kernels come from it: nbclient and :class:`~autograder.preprocessors.SecureExecute`
+use it like any other, through :class:`ForkProvisioner`.
+
+Each kernel keeps every isolation of the plain sandbox: its own PID, mount,
+network and IPC namespaces, a private ``/tmp``, an unprivileged uid without
+capabilities, resource limits, and a view of its own job folder only.  What it
+no longer pays is the interpreter start and the imports of ipykernel, numpy and
+matplotlib.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict
+from queue import Empty
+from pathlib import Path
+from typing import Any
+
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+from . import sandbox
+
+log = logging.getLogger("autograder.forkserver")
+ZYGOTE_SOURCE = Path(__file__).with_name("zygote.py")
+
+
+class ForkServer:
+    """One zygote process and the folder its kernels' jobs live in."""
+
+    _instance: ForkServer | None = None
+    _lock = threading.Lock()
+
+    def __init__(self, limits: sandbox.SandboxLimits | None = None) -> None:
+        bwrap = sandbox.bwrap_path()
+        if bwrap is None:
+            raise RuntimeError(sandbox.sandbox_warning() or "bubblewrap is not usable here")
+        self.limits = limits or sandbox.SandboxLimits()
+        # Root-owned and not listable: a kernel sees only its own job inside it anyway.
+        self.jobs_root = tempfile.mkdtemp(prefix="autograder-jobs-")
+        os.chmod(self.jobs_root, 0o711)
+        self._ids = itertools.count()
+        self._requests = threading.Lock()
+        runtime = tempfile.mkdtemp(prefix="autograder-zygote-")
+        self._runtime = runtime
+        args = sandbox._bwrap_args(bwrap, self.jobs_root, runtime, self.limits.uid, self.limits.tmp_bytes)
+        # The zygote stays in the grader's PID namespace (each kernel gets its own), so the
+        # PIDs it reports are the grader's to signal; /.stage is its scratch mount point.
+        args = [a for a in args if a != "--unshare-pid"]
+        args += ["--dir", "/.stage", "--cap-add", "ALL"]
+        env = self._kernel_env()
+        setenv = [arg for item in env.items() for arg in ("--setenv", *item)]
+        command = [*args, "--clearenv", *setenv, "--", sys.executable, "-c", ZYGOTE_SOURCE.read_text()]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, start_new_session=True
+        )
+        assert self.process.stdout is not None
+        ready = self.process.stdout.readline()
+        if '"ready"' not in ready:
+            raise RuntimeError(f"the kernel zygote did not start: {ready!r}")
+        atexit.register(self.close)
+
+    @staticmethod
+    def _kernel_env() -> dict[str, str]:
+        env = {
+            "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "OPENBLAS_NUM_THREADS": "1",  # and no BLAS threads in a process that forks
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            # Caches and profiles in the kernel's private /tmp, not in the student's folder.
+            "MPLCONFIGDIR": "/tmp/matplotlib",
+            "IPYTHONDIR": "/tmp/ipython",
+            "XDG_CACHE_HOME": "/tmp/cache",
+        }
+        env.update({k: os.environ[k] for k in sandbox._COPIED_ENV if k in os.environ})
+        return env
+
+    @classmethod
+    def shared(cls) -> ForkServer:
+        """The process's fork server, started on first use (and again if it died)."""
+        with cls._lock:
+            if cls._instance is None or cls._instance.process.poll() is not None:
+                cls._instance = cls()
+            return cls._instance
+
+    def new_job(self, uid: int) -> tuple[str, str, str]:
+        """A job folder: ``(job, workdir, runtime)``; the last two belong to `uid`."""
+        job = os.path.join(self.jobs_root, f"job{next(self._ids)}")
+        os.mkdir(job, 0o711)
+        workdir, runtime = os.path.join(job, "work"), os.path.join(job, "run")
+        for path in (workdir, runtime):
+            os.mkdir(path, 0o700)
+            os.chown(path, uid, uid)
+        return job, workdir, runtime
+
+    def spawn(self, job: str, workdir: str, conn: str, uid: int, argv: list[str], env: dict[str, str]) -> int:
+        """Fork a kernel for `job`; return its PID."""
+        request = {
+            "id": os.path.basename(job),
+            "job": job,
+            "workdir": workdir,
+            "conn": conn,
+            "uid": uid,
+            "limits": {k: v for k, v in asdict(self.limits).items() if k in _ZYGOTE_LIMITS},
+            "env": env,
+            "argv": argv,
+        }
+        assert self.process.stdin is not None and self.process.stdout is not None
+        with self._requests:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            answer = json.loads(self.process.stdout.readline() or "{}")
+        if "pid" not in answer:
+            raise RuntimeError(f"the kernel zygote could not fork a kernel: {answer}")
+        return int(answer["pid"])
+
+    def close(self) -> None:
+        """Stop the zygote and remove the job folders."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.jobs_root, ignore_errors=True)
+        shutil.rmtree(self._runtime, ignore_errors=True)
+
+
+_ZYGOTE_LIMITS = ("memory_bytes", "cpu_seconds", "max_processes", "max_file_bytes")
+
+
+class ForkedProcess:
+    """Enough of ``subprocess.Popen`` for jupyter_client, for a kernel that is not our child."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.stdin = self.stdout = self.stderr = None
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        try:
+            with open(f"/proc/{self.pid}/stat") as stat:
+                alive = stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        except (FileNotFoundError, ProcessLookupError):
+            alive = False
+        if not alive:
+            self.returncode = 0
+        return None if alive else 0
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.returncode or 0
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
+    """Launches the kernel by asking the fork server, not by running a command."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        km = self.parent
+        # Keep the kernel's own options (e.g. an in-memory history) from its command line.
+        argv = cmd[cmd.index("-f") + 2 :] if "-f" in cmd else []
+        env = {**km.fork_server._kernel_env(), "HOME": km.job_workdir}
+        if "NBGRADER_EXECUTION" in os.environ:  # as in stock nbgrader, the notebook may ask
+            env["NBGRADER_EXECUTION"] = os.environ["NBGRADER_EXECUTION"]
+        pid = km.fork_server.spawn(km.job, km.job_workdir, km.connection_file, km.uid, argv, env)
+        self.process = ForkedProcess(pid)
+        self.pid, self.pgid = pid, None  # signals go to the kernel, PID 1 of its namespace
+        return self.connection_info
+
+
+class PromptClient(AsyncKernelClient):  # type: ignore[misc]
+    """A kernel client that starts talking as soon as the kernel answers.
+
+    jupyter_client ends its wait for a new kernel by listening for 0.2 s of
+    silence on IOPub, a fixed cost per kernel that here is a third of the
+    kernel's start.  nbclient already ignores IOPub messages that answer other
+    requests, so what is queued is drained without waiting.
+    """
+
+    def start_channels(self, *args: Any, **kwargs: Any) -> None:
+        # The kernel binds its sockets a moment after it is forked; ZeroMQ retries a
+        # connection every 100 ms by default, so try every 5 ms instead.
+        self.context.setsockopt(zmq.RECONNECT_IVL, 5)
+        super().start_channels(*args, **kwargs)
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:  # IOPub is connected once it carries the status of our request
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+        while True:
+            try:
+                await self.iopub_channel.get_msg(timeout=0)
+            except Empty:
+                break
+
+    wait_for_ready = _async_wait_for_ready  # the base class binds the name to its own coroutine
+
+
+class ForkedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels are forked, sandboxed, from the shared zygote."""
+
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.client_factory = PromptClient
+        self.fork_server = ForkServer.shared()
+        # One uid per grading process, so RLIMIT_NPROC is not shared between workers.
+        self.uid = self.fork_server.limits.uid + 1 + os.getpid() % 4000
+        self.job: str | None = None
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        if self.job is None:  # kept across restarts
+            self.job, self.job_workdir, runtime = self.fork_server.new_job(self.uid)
+            cwd = kw.get("cwd")
+            if cwd and os.path.isdir(cwd):
+                # The notebook's files (helper modules...) go into the kernel's own folder.
+                shutil.copytree(cwd, self.job_workdir, dirs_exist_ok=True)
+                sandbox._chown_tree(self.job_workdir, self.uid)
+            self.transport = "ipc"
+            self.ip = os.path.join(runtime, "kernel")
+            self.cache_ports = False
+            self.connection_file = os.path.join(runtime, "connection.json")
+        kw["cwd"] = None
+        self.provisioner = self.provisioner or ForkProvisioner(
+            kernel_id=self.kernel_id or "forked", kernel_spec=self.kernel_spec, parent=self
+        )
+        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        os.chown(self.connection_file, self.uid, self.uid, follow_symlinks=False)
+        return cmd, kw
+
+    pre_start_kernel = _async_pre_start_kernel
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if os.environ.get("AUTOGRADER_KEEP_KERNEL_LOG") and self.job is not None:
+            log.warning("kernel log of %s:\n%s", self.job, Path(self.job, "kernel.log").read_text(errors="replace"))
+        if not restart and self.job is not None:
+            shutil.rmtree(self.job, ignore_errors=True)
+            self.job = None
+
+    cleanup_resources = _async_cleanup_resources

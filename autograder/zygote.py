@@ -1,0 +1,175 @@
+"""The kernel zygote: a pre-imported Python that forks one sandboxed kernel per request.
+
+Starting a kernel costs an interpreter, ipykernel, numpy and matplotlib: most of
+the time a short submission takes.  The zygote pays that once.  It runs inside
+bubblewrap (read-only system, no network: see :mod:`autograder.forkserver`) as
+root *of that sandbox*, and for each request forks a child that walls itself
+off further before it becomes a kernel:
+
+1. ``unshare`` a new mount, PID, network, IPC and UTS namespace;
+2. fork once more, so the kernel is PID 1 of its own PID namespace: when it
+   dies, every process it started dies with it;
+3. hide every other job's folder, mount a private ``/tmp``, ``/dev/shm`` and ``/proc``;
+4. drop to the job's unprivileged uid with no capabilities, ``no_new_privs``
+   and the resource limits, and clear the environment;
+5. become an ipykernel listening on the job's connection file.
+
+No student code ever runs in the zygote itself: it only imports libraries and
+forks.  This file is shipped as source (``python -c``), so the sandbox needs no
+view of the course repository.
+
+Protocol (one JSON object per line): stdin receives ``{"id", "job", "conn",
+"workdir", "uid", "limits", "env", "argv"}``; stdout answers ``{"id", "pid"}``
+(the kernel's PID as seen by the grader) or ``{"id", "error"}``.
+"""
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+import traceback
+
+os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiets a debugger note at import
+
+# What every kernel would import anyway: paid once, shared copy-on-write.
+import IPython  # noqa: E402,F401
+import ipykernel.debugger  # noqa: E402,F401 - the kernel imports it while it starts
+import ipykernel.ipkernel  # noqa: E402,F401
+import ipykernel.kernelapp  # noqa: E402,F401
+import ipykernel.zmqshell  # noqa: E402,F401
+import matplotlib  # noqa: E402
+import matplotlib.pyplot  # noqa: E402,F401
+import numpy  # noqa: E402,F401
+
+matplotlib.font_manager.fontManager  # noqa: B018 - load the font list once
+
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+LIMITS = {
+    "memory_bytes": resource.RLIMIT_AS,
+    "cpu_seconds": resource.RLIMIT_CPU,
+    "max_processes": resource.RLIMIT_NPROC,
+    "max_file_bytes": resource.RLIMIT_FSIZE,
+}
+
+
+def _check(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    enc = lambda s: s.encode() if s is not None else None  # noqa: E731
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
+
+
+def _wall_off(job, workdir):
+    """In the new mount namespace: see only this job's folder, with private scratch space."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    stage = "/.stage"
+    _mount(job, stage, None, MS_BIND | MS_REC)
+    # A fresh /tmp and /dev/shm: this hides every job folder (they live under /tmp) ...
+    for path in ("/tmp", "/dev/shm"):
+        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=512m")
+    # ... and this job's own comes back, at the path its connection file names.
+    os.makedirs(os.path.dirname(job), mode=0o755, exist_ok=True)
+    os.mkdir(job, 0o711)
+    _mount(stage, job, None, MS_BIND | MS_REC)
+    _check(_libc.umount2(stage.encode(), MNT_DETACH), "umount stage")
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.chdir(workdir)
+
+
+def _become_student(uid, limits):
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)  # from root to a plain uid: every capability is gone
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    for name, which in LIMITS.items():
+        if name in limits:
+            resource.setrlimit(which, (limits[name], limits[name]))
+
+
+def _kernel(request):
+    """The forked child: wall off, fork the PID-1 kernel, wait for it."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+    pid = os.fork()
+    if pid:
+        # The middle process: report the kernel's pid, outlive it, then go.
+        os.write(request["_report"], f"{pid}\n".encode())
+        os.waitpid(pid, 0)
+        os._exit(0)
+    # PID 1 of a fresh namespace; die if the middle process dies (grader or zygote gone).
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+    os.close(request["_report"])
+    # The zygote's stdin and stdout carry its protocol: the kernel must not touch them.
+    # Its low-level stdout and stderr go to a log in the job folder, for the grader to read.
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    logfile = os.open(os.path.join(request["job"], "kernel.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(devnull, 0)
+    os.dup2(logfile, 1)
+    os.dup2(logfile, 2)
+    os.close(devnull)
+    os.close(logfile)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _wall_off(request["job"], request["workdir"])
+    _become_student(int(request["uid"]), request.get("limits", {}))
+    os.environ.clear()
+    os.environ.update(request.get("env", {}))
+    os.environ["JPY_PARENT_PID"] = "1"
+    sys.argv = ["ipykernel_launcher", "-f", request["conn"], *request.get("argv", [])]
+    try:
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize(sys.argv[1:])
+        app.start()
+    except BaseException:
+        traceback.print_exc()
+        raise
+
+
+def _reap(*_):
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def main():
+    signal.signal(signal.SIGCHLD, _reap)
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        read_end, write_end = os.pipe()
+        request["_report"] = write_end
+        child = os.fork()
+        if child == 0:
+            os.close(read_end)
+            try:
+                _kernel(request)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(1)
+        os.close(write_end)
+        with os.fdopen(read_end) as report:
+            pid = report.readline().strip()
+        answer = {"id": request["id"], "pid": int(pid)} if pid else {"id": request["id"], "error": "fork failed"}
+        print(json.dumps(answer), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Forked kernels keep every isolation of the plain sandbox, and start in a fraction of the time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder import sandbox
+from conftest import ROOT
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or sandbox.bwrap_path() is None, reason="forked kernels need root and bubblewrap"
+)
+
+
+def run(tmp_path: Path, *sources: str, timeout: int = 20) -> list[str]:
+    """Run cells in one forked kernel; return each cell's text output (or error name)."""
+    from autograder.forkserver import ForkedKernelManager
+
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    client = NotebookClient(
+        nb,
+        kernel_manager_class=ForkedKernelManager,
+        timeout=timeout,
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    client.execute()
+    texts = []
+    for cell in nb.cells:
+        parts = []
+        for out in cell.outputs:
+            parts.append(out.get("text") or out.get("ename") or ",".join(out.get("data", {})))
+        texts.append("".join(parts).strip())
+    return texts
+
+
+def test_kernel_is_an_unprivileged_stranger_to_the_course(tmp_path: Path) -> None:
+    (tmp_path / "helper.py").write_text("X = 42\n")
+    out = run(
+        tmp_path,
+        "import os; print(os.getuid(), os.getgid())",
+        f"print(os.path.exists({str(ROOT / 'autograder')!r}), os.path.exists({str(ROOT / 'gradebook.db')!r}))",
+        "from helper import X; print(X)",
+        "import autograder",
+        "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])",
+    )
+    uid = int(out[0].split()[0])
+    assert uid != 0 and out[0] == f"{uid} {uid}"
+    assert out[1] == "False False"
+    assert out[2] == "42"  # the notebook's own files are there
+    assert out[3] == "ModuleNotFoundError"
+    assert int(out[4], 16) == 0  # no capabilities
+
+
+def test_no_network_no_writes_outside_and_a_private_tmp(tmp_path: Path) -> None:
+    out = run(
+        tmp_path,
+        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\nexcept OSError as e:\n    print('refused')",
+        "import os\nfor p in ('/usr/evil', '/etc/evil', os.path.expanduser('~/../evil')):\n"
+        "    try:\n        open(p, 'w')\n        print('wrote', p)\n    except OSError:\n        pass\nprint('done')",
+        "open('/tmp/mine', 'w').write('x'); import os; print(sorted(os.listdir('/tmp')))",
+        "import os; print(sorted(os.listdir(os.path.dirname(os.path.dirname(os.getcwd())))))",
+    )
+    assert out[0] == "refused"
+    assert out[1] == "done"
+    assert "mine" in out[2] and "pytest-of" not in out[2]  # the host's /tmp is out of sight
+    assert out[3].count("job") == 1  # its own job folder only, never another kernel's
+
+
+def test_processes_die_with_the_kernel(tmp_path: Path) -> None:
+    marker = f"autograder-orphan-{os.getpid()}"
+    run(tmp_path, f"import subprocess\nsubprocess.Popen(['sleep', '300', '{marker}'], start_new_session=True)")
+    left = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+    assert left == []
+
+
+def test_timeout_interrupts_and_the_kernel_goes_on(tmp_path: Path) -> None:
+    out = run(tmp_path, "x = 1", "while True:\n    pass", "print(x + 1)", timeout=3)
+    assert out[1] == "KeyboardInterrupt" and out[2] == "2"
+
+
+def test_memory_and_process_limits_hold(tmp_path: Path) -> None:
+    out = run(
+        tmp_path,
+        "import numpy as np\ntry:\n    a = np.ones(3 * 2**30 // 8)\nexcept MemoryError:\n    print('MemoryError')",
+        "import subprocess\nkids = []\ntry:\n    for _ in range(200):\n        kids.append(subprocess.Popen(['sleep', '30']))\n"
+        "except OSError:\n    print('limited', len(kids) < 200)\nfor k in kids:\n    k.kill()",
+    )
+    assert out[0] == "MemoryError"
+    assert out[1] == "limited True"
+
+
+def test_plots_render_inline(tmp_path: Path) -> None:
+    out = run(tmp_path, "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()")
+    assert "image/png" in out[0]
