@@ -4,6 +4,7 @@
 # build   regenerate release/ and notebooks/ from source/
 # demo    release, submit the examples, autograde them, print the scores
 # test    the whole test suite
+# grade   autograde every submission of assignment A in parallel: make grade A=01_shallow_narrow
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -16,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 # postgresql: the gradebook for a large course (tested against a real server).
 DEBIAN_PACKAGES := bubblewrap chromium fonts-comic-neue postgresql
 
-.PHONY: setup system-packages build check demo test clean
+.PHONY: setup system-packages build check demo test grade clean
 
 setup: system-packages $(STAMP)
 
@@ -49,6 +50,9 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+grade: setup
+	$(BIN)/python -m autograder grade $(A)
 
 clean:
 	rm -rf submitted autograded feedback reports gradebook.db

@@ -314,23 +314,28 @@ def grade(
             todo.append((student, folder, mark))
 
     settings = _execute_settings(config)
-    jobs: list[Job] = []
-    for student, folder, _ in todo:
-        for path in sorted(folder.glob("*.ipynb")):
-            try:
-                nb = sanitize(path, student, assignment, db_url, config)
-            except Exception as exc:  # noqa: BLE001 - a corrupt notebook fails alone
-                summary.failed[student] = f"could not read {path.name}: {type(exc).__name__}: {exc}"
-                continue
-            jobs.append(Job(student, assignment, path.stem, nbformat.writes(nb), _job_files(folder, source), settings))
+    notebooks = {student: sorted(folder.glob("*.ipynb")) for student, folder, _ in todo}
+    pending = {student: len(paths) for student, paths in notebooks.items()}
+    marks = {student: mark for student, _, mark in todo}
+
+    def jobs() -> Iterator[Job]:
+        # Made one at a time, as workers free up: memory stays flat however large the class.
+        for student, folder, _ in todo:
+            for path in notebooks[student]:
+                try:
+                    nb = sanitize(path, student, assignment, db_url, config)
+                except Exception as exc:  # noqa: BLE001 - a corrupt notebook fails alone
+                    summary.failed[student] = f"could not read {path.name}: {type(exc).__name__}: {exc}"
+                    pending[student] -= 1
+                    continue
+                yield Job(student, assignment, path.stem, nbformat.writes(nb), _job_files(folder, source), settings)
 
     api = _recording_api(config)
-    marks = {student: mark for student, _, mark in todo}
-    pending = {student: sum(1 for j in jobs if j.student == student) for student in marks}
     started = time.perf_counter()
-    executor, client = _executor(workers or os.cpu_count() or 1, scheduler)
+    count = workers or os.cpu_count() or 1
+    executor, client = _executor(count, scheduler)
     try:
-        for outcome in _completed(executor, jobs):
+        for outcome in _completed(executor, jobs(), window=2 * count):
             student = outcome.job.student
             summary.seconds[student] = summary.seconds.get(student, 0.0) + outcome.seconds
             if outcome.nb_json is None:
@@ -340,27 +345,43 @@ def grade(
                 ReplayExecute.executed[key] = nbformat.reads(outcome.nb_json, as_version=4)
             pending[student] -= 1
             if pending[student] == 0 and student not in summary.failed:
-                result = api.autograde(assignment, student, force=True, create=True)
-                if result.get("success"):
-                    summary.graded.append(student)
+                _record(api, assignment, student, summary)
+                if student in summary.graded:
                     state[f"{assignment}/{student}"] = marks[student]
                     _write_state(state_path, state)
-                else:
-                    summary.failed[student] = (result.get("error") or result.get("log") or "autograde failed")[-500:]
             if progress:
                 _progress(len(summary.graded) + len(summary.failed), len(todo), started, summary)
     finally:
         executor.shutdown(wait=True)
         if client is not None:
             client.close()
+    for student, left in pending.items():  # every notebook unreadable: nothing ran
+        if left == 0 and student not in summary.graded and student not in summary.failed:
+            summary.failed[student] = "no notebook to grade"
     if progress:
         sys.stderr.write("\n")
     return summary
 
 
-def _completed(executor: Any, jobs: list[Job]) -> Iterator[Outcome]:
-    futures = [executor.submit(execute_job, job) for job in jobs]
-    for future in cf.as_completed(futures):
+def _record(api: Any, assignment: str, student: str, summary: Summary) -> None:
+    """Write one student's results through stock nbgrader (the only gradebook writer)."""
+    result = api.autograde(assignment, student, force=True, create=True)
+    if result.get("success"):
+        summary.graded.append(student)
+    else:
+        summary.failed[student] = (result.get("error") or result.get("log") or "autograde failed")[-500:]
+
+
+def _completed(executor: Any, jobs: Iterator[Job], window: int) -> Iterator[Outcome]:
+    """Outcomes as they finish, with at most `window` jobs submitted at a time."""
+    in_flight: set[cf.Future[Outcome]] = set()
+    for job in jobs:
+        in_flight.add(executor.submit(execute_job, job))
+        if len(in_flight) >= window:
+            done, in_flight = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    for future in cf.as_completed(in_flight):
         yield future.result()
 
 

@@ -7,6 +7,7 @@ processes), checks that every score is identical, and prints submissions per sec
 the ratio and peak memory.
 
     .venv/bin/python benchmarks/grading.py --n 20
+    .venv/bin/python benchmarks/grading.py --memory 100 1000   # peak memory of ours at two class sizes
 """
 
 from __future__ import annotations
@@ -106,7 +107,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=20, help="submissions per batch")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--memory", type=int, nargs="+", help="only ours, at these class sizes: peak memory")
     args = parser.parse_args()
+    if args.memory:
+        memory_scaling(args.memory, args.workers)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         stock_dir = make_course(Path(tmp) / "stock", stock=True, n=args.n)
         ours_dir = make_course(Path(tmp) / "ours", stock=False, n=args.n)
@@ -133,6 +138,22 @@ def main() -> None:
             diff = {k: (stock_scores.get(k), our_scores.get(k)) for k in set(stock_scores) | set(our_scores) if stock_scores.get(k) != our_scores.get(k)}
             print(f"differences: {dict(list(diff.items())[:10])}  failed: {summary.failed}")
             sys.exit(1)
+
+
+def memory_scaling(sizes: list[int], workers: int) -> None:
+    """Peak memory (this process and all its children) of our grader at each class size."""
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+            folder = make_course(Path(tmp) / "ours", stock=False, n=n)
+            os.environ["SHALLOW_NARROW_DB_URL"] = f"sqlite:///{folder}/gradebook.db"
+            with PeakMemory() as mem:
+                t0 = time.perf_counter()
+                summary = parallel.grade(ASSIGNMENT, root=folder, workers=workers, force=True, progress=False)
+                seconds = time.perf_counter() - t0
+            print(
+                f"{n:5d} submissions: peak {mem.peak / 2**20:6.0f} MiB, {n / seconds:5.2f} submissions/s, "
+                f"failed {len(summary.failed)}"
+            )
 
 
 if __name__ == "__main__":
