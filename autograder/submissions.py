@@ -3,7 +3,8 @@
 An answer file (``examples/<assignment>/<student>.py``) defines the methods the
 student writes, as top-level functions (``def forward(self, x): ...``).  Their
 bodies replace the ``raise NotImplementedError()`` stubs of the released
-notebook, in the order the stubs appear.  The demo and the tests build their
+notebook, in the order the stubs appear.  An optional ``WRITTEN_ANSWERS`` list
+of strings fills the written-answer cells ("YOUR ANSWER HERE"), in order.  The demo and the tests build their
 submissions this way, so they always match the current release.
 """
 
@@ -39,6 +40,25 @@ def method_bodies(answer: str) -> dict[str, str]:
                 start = node.body[1].lineno - 1  # skip a docstring
             bodies[node.name] = textwrap.dedent("\n".join(lines[start : node.end_lineno]))
     return bodies
+
+
+def written_answers(answer: str) -> list[str]:
+    """The ``WRITTEN_ANSWERS`` of an answer file (empty when it has none)."""
+    for node in ast.parse(answer).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "WRITTEN_ANSWERS" for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    return []
+
+
+def submission_from_answer(release: NotebookNode, answer: str) -> NotebookNode:
+    """The released notebook as the author of answer file `answer` would hand it in."""
+    nb = fill_stubs(release, list(method_bodies(answer).values()))
+    remaining = written_answers(answer)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if remaining and cell.cell_type == "markdown" and meta.get("solution") and "YOUR ANSWER HERE" in cell.source:
+            cell.source = remaining.pop(0)
+    return nb
 
 
 def fill_stubs(release: NotebookNode, bodies: list[str]) -> NotebookNode:
@@ -87,8 +107,7 @@ def submit_examples(assignment: str, submitted: Path = ROOT / "submitted") -> li
         shutil.copytree(release_dir, dest)
         if student == UNFINISHED:
             continue
-        bodies = method_bodies((EXAMPLES / assignment / f"{student}.py").read_text())
+        answer = (EXAMPLES / assignment / f"{student}.py").read_text()
         for path in dest.glob("*.ipynb"):
-            nb = fill_stubs(nbformat.read(path, as_version=4), list(bodies.values()))
-            nbformat.write(nb, path)
+            nbformat.write(submission_from_answer(nbformat.read(path, as_version=4), answer), path)
     return students

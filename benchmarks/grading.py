@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder import build, parallel  # noqa: E402
-from autograder.submissions import EXAMPLES, fill_stubs, method_bodies  # noqa: E402
+from autograder.submissions import EXAMPLES, submission_from_answer  # noqa: E402
 
 ASSIGNMENT = "01_shallow_narrow"
 STOCK_CONFIG = """\
@@ -57,7 +57,7 @@ def make_course(folder: Path, stock: bool, n: int) -> Path:
         answer = answers[i % len(answers)]
         dest = folder / "submitted" / f"s{i:04d}_{answer.stem}" / ASSIGNMENT
         shutil.copytree(folder / "release" / ASSIGNMENT, dest)
-        nb = fill_stubs(release, list(method_bodies(answer.read_text()).values()))
+        nb = submission_from_answer(release, answer.read_text())
         nbformat.write(nb, dest / "shallow_narrow.ipynb")
     return folder
 

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder import build  # noqa: E402
-from autograder.submissions import fill_stubs, method_bodies  # noqa: E402
+from autograder.submissions import submission_from_answer  # noqa: E402
 
 settings.register_profile("course", deadline=None, max_examples=60, derandomize=True)
 settings.load_profile("course")
@@ -59,7 +59,7 @@ class Course:
 
     def submit_answer(self, student: str, answer: str, assignment: str = ASSIGNMENT) -> Path:
         """Hand in the release with `answer`'s method bodies filled in."""
-        return self.submit(student, fill_stubs(self.release_notebook(assignment), list(method_bodies(answer).values())))
+        return self.submit(student, submission_from_answer(self.release_notebook(assignment), answer))
 
     def autograde(self, *extra: str, assignment: str = ASSIGNMENT) -> str:
         return self.nbgrader("autograde", assignment, "--create", "--force", *extra)

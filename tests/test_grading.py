@@ -30,9 +30,9 @@ def graded(course):
     import nbformat
 
     answer = (ROOT / "examples" / ASSIGNMENT / "correct.py").read_text()
-    from autograder.submissions import fill_stubs, method_bodies
+    from autograder.submissions import submission_from_answer
 
-    nb = fill_stubs(nb, list(method_bodies(answer).values()))
+    nb = submission_from_answer(nb, answer)
     nb.cells.insert(2, nbformat.v4.new_code_cell("import os\nprint('uid', os.getuid(), 'repo', os.path.exists('/work/main/autograder'))"))
     course.submit("who_am_i", nb)
     course.autograde()
@@ -55,9 +55,13 @@ def test_written_answer_is_left_for_the_formgrader(graded) -> None:
     from nbgrader.api import Gradebook
 
     with Gradebook(graded.db_url) as gb:
-        nb = gb.find_submission_notebook("shallow_narrow", ASSIGNMENT, "correct")
-        think = [g for g in nb.grades if g.name == "think_learning_rate"][0]
+        answered = gb.find_submission_notebook("shallow_narrow", ASSIGNMENT, "correct")
+        think = [g for g in answered.grades if g.name == "think_learning_rate"][0]
         assert think.max_score == 2 and think.cell.cell_type == "markdown"
+        assert think.needs_manual_grade and think.auto_score is None
+        blank = gb.find_submission_notebook("shallow_narrow", ASSIGNMENT, "sign_flipped")
+        unanswered = [g for g in blank.grades if g.name == "think_learning_rate"][0]
+        assert unanswered.auto_score == 0 and not unanswered.needs_manual_grade  # nothing written: 0 at once
 
 
 def test_failed_tests_explain_themselves(graded) -> None:
