@@ -26,30 +26,41 @@ from . import build as build_mod
 from .build import ROOT, nbgrader
 
 
+def _graded_cells_in_order(assignment: str) -> list[str]:
+    """Grade ids of the assignment's graded cells, in the order students meet them."""
+    import nbformat
+
+    order = []
+    for path in sorted((build_mod.RELEASE / assignment).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") or meta.get("task"):
+                order.append(meta["grade_id"])
+    return order
+
+
 def score_table(assignment: str, db_url: str | None = None) -> str:
     """Each student's score per graded cell, from the gradebook, as a text table."""
     from nbgrader.api import Gradebook
 
     db_url = db_url or _db_url()
+    order = _graded_cells_in_order(assignment)
+    rows = []
     with Gradebook(db_url) as gb:
-        rows = []
-        columns: list[str] = []
         for submission in sorted(gb.assignment_submissions(assignment), key=lambda s: s.student_id):
             cells = {}
             for nb in submission.notebooks:
-                for grade in sorted(nb.grades, key=lambda g: g.cell.id):
-                    name = grade.name
-                    if name not in columns:
-                        columns.append(name)
+                for grade in nb.grades:
                     if grade.score is None or grade.needs_manual_grade:
-                        cells[name] = "manual"
+                        cells[grade.name] = "manual"
                     else:
-                        cells[name] = f"{grade.score:g}/{grade.max_score:g}"
+                        cells[grade.name] = f"{grade.score:g}/{grade.max_score:g}"
             rows.append((submission.student_id, cells, submission.score, submission.max_score))
+    columns = order + sorted({name for _, cells, _, _ in rows for name in cells} - set(order))
     header = ["student", *columns, "total"]
     table = [header] + [[sid, *(cells.get(c, "-") for c in columns), f"{score:g}/{top:g}"] for sid, cells, score, top in rows]
     widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
-    lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)) for r in table]
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
