@@ -14,13 +14,17 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
-from autograder.preprocessors import DrawCurves, HideHiddenTests, SecureExecute  # noqa: E402
+from autograder.preprocessors import DrawCurves, HideHiddenTests, RepairCellMetadata, SecureExecute  # noqa: E402
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
@@ -30,6 +34,17 @@ c.CourseDirectory.db_url = os.environ.get(
     "SHALLOW_NARROW_DB_URL", "sqlite:///" + os.path.join(HERE, "gradebook.db")
 )
 c.CourseDirectory.assignment_id = ""
+
+# A student who edits a cell's nbgrader metadata (e.g. its schema version) must not stop
+# the grading of everyone after them: the metadata is put back before nbgrader checks it.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    RepairCellMetadata,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
 
 # Student code runs in a sandboxed kernel and verdicts are decided outside it.
 c.Autograde.autograde_preprocessors = [

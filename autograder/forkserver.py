@@ -209,6 +209,8 @@ class PromptClient(AsyncKernelClient):  # type: ignore[misc]
         # The kernel binds its sockets a moment after it is forked; ZeroMQ retries a
         # connection every 100 ms by default, so try every 5 ms instead.
         self.context.setsockopt(zmq.RECONNECT_IVL, 5)
+        # As for the plain sandbox: a kernel cannot make the grader swallow a huge message.
+        self.context.setsockopt(zmq.MAXMSGSIZE, sandbox.SandboxLimits().max_message_bytes)
         super().start_channels(*args, **kwargs)
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
@@ -242,6 +244,8 @@ class PromptClient(AsyncKernelClient):  # type: ignore[misc]
 
 class ForkedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels are forked, sandboxed, from the shared zygote."""
+
+    sandboxed = True  # SecureExecute warns about any kernel manager that does not say so
 
 
     def __init__(self, **kwargs: Any) -> None:

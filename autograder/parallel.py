@@ -91,26 +91,36 @@ def _execute_settings(config: Config) -> dict[str, Any]:
 
 def sanitize(path: Path, student: str, assignment: str, db_url: str, config: Config) -> NotebookNode:
     """Apply nbgrader's sanitizing preprocessors to a submitted notebook, in memory."""
-    from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
+    from nbgrader.converters import Autograde
 
+    # The course's own list when it sets one (it repairs edited metadata first), else nbgrader's.
+    steps = config.Autograde.get("sanitize_preprocessors")
+    steps = steps or Autograde.class_traits()["sanitize_preprocessors"].make_dynamic_default()
     nb = nbformat.read(path, as_version=4)
     notebook = path.stem
     resources: dict[str, Any] = {
         "unique_key": notebook,
         "nbgrader": {"student": student, "assignment": assignment, "notebook": notebook, "db_url": db_url},
     }
-    for preprocessor in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata):
+    for preprocessor in steps:
         nb, resources = preprocessor(config=config).preprocess(nb, resources)
     return nb
 
 
 def _job_files(submission: Path, source: Path) -> dict[str, bytes]:
-    """The non-notebook files the kernel sees: the student's, overwritten by the source's (as nbgrader does)."""
+    """The non-notebook files the kernel sees: the student's, overwritten by the source's (as nbgrader does).
+
+    Symlinks are left out, wherever they point.
+    """
     files: dict[str, bytes] = {}
     for folder in (submission, source):
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix != ".ipynb" and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
-                files[str(path.relative_to(folder))] = path.read_bytes()
+            # A handed-in symlink could point at the instructor's files: never follow one.
+            if path.is_symlink() or not path.is_file() or path.suffix == ".ipynb":
+                continue
+            if "__pycache__" in path.parts or ".ipynb_checkpoints" in path.parts:
+                continue
+            files[str(path.relative_to(folder))] = path.read_bytes()
     return files
 
 

@@ -14,21 +14,29 @@ What :class:`SecureExecute` changes:
   sends the check's probe, judges the payload in this process and writes the
   verdict as the cell's only output, so nbgrader's ``GetGrades`` scores the
   verdict and nothing the student printed;
-- a kernel that dies costs the cell it died in; a fresh kernel replays the
-  cells before it and grading goes on;
+- failures stay local: a kernel that dies, or hangs past an interrupt, costs
+  the cell it was running; a fresh kernel replays the cells before it and
+  grading goes on.  A kernel that cannot start (again), or anything else that
+  goes wrong, costs the cells not yet run, each with a message, never the run
+  of the other students (nbgrader would drop the whole submission);
+- every checked test ends with a verdict: one that was never judged scores 0;
 - a cell's output is capped, so a flood cannot exhaust the grader's memory.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import os
 import shutil
 import tempfile
+import time
+import traceback
 from typing import Any
 
-from nbclient.exceptions import DeadKernelError
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
@@ -43,8 +51,14 @@ from .judge import Verdict
 VERDICT_KEY = "autograder"
 """Output metadata key under which a verdict's details are kept (read by the class report)."""
 
+VERDICT_MIME = "application/x-autograder-verdict+json"
+"""The verdict's details as data: an output that no notebook view draws."""
+
 CURVES_MIME = "application/x-autograder-curves+json"
 """Training records of a check, drawn as a plot only when feedback is generated."""
+
+_STORED_MESSAGES = frozenset({"stream", "display_data", "execute_result", "error", "update_display_data"})
+"""iopub messages whose content nbclient keeps (in outputs, or in other outputs through display ids)."""
 
 
 def is_checked_test(cell: NotebookNode) -> bool:
@@ -62,12 +76,13 @@ def verdict_outputs(name: str, verdict: Verdict) -> list[NotebookNode]:
 
     A pass is a line on stdout (full marks for nbgrader); a failure is an error
     output (zero for nbgrader) whose text is the judge's message.  The verdict's
-    details ride along in the output's metadata for the class report.
+    details follow in a ``display_data`` output, under :data:`VERDICT_KEY` in its
+    metadata (stream and error outputs have no metadata in nbformat), for the
+    class report; nbgrader does not score display data.
     """
-    meta = {VERDICT_KEY: {"check": name, "score": verdict.score, "mistakes": verdict.mistakes}}
+    details = {"check": name, "score": verdict.score, "mistakes": list(verdict.mistakes)}
     if verdict.passed:
         outputs = [new_output("stream", name="stdout", text=f"✔ {verdict.message}\n")]
-        outputs[0].metadata = meta  # type: ignore[attr-defined]
     else:
         outputs = [
             new_output(
@@ -77,10 +92,48 @@ def verdict_outputs(name: str, verdict: Verdict) -> list[NotebookNode]:
                 traceback=[f"\x1b[0;31mTestFailed\x1b[0m: {verdict.message}"],
             )
         ]
-        outputs[0].metadata = meta  # type: ignore[attr-defined]
+    outputs.append(
+        new_output("display_data", data={VERDICT_MIME: json.dumps(details)}, metadata={VERDICT_KEY: details})
+    )
     if verdict.curves:
         outputs.append(new_output("display_data", data={CURVES_MIME: json.dumps(verdict.curves)}))
     return outputs
+
+
+def _failure_output(ename: str, message: str) -> NotebookNode:
+    return new_output("error", ename=ename, evalue=message, traceback=[f"\x1b[0;31m{ename}\x1b[0m: {message}"])
+
+
+def _message_size(msg: dict[str, Any], limit: int) -> int:
+    """Bytes of text and buffers a kernel message carries, counted up to just past `limit`.
+
+    No serialisation: a flood is measured without being copied again.
+    """
+    size = sum(len(b) for b in msg.get("buffers") or [] if isinstance(b, (bytes, bytearray, memoryview)))
+    stack: list[Any] = [msg.get("content")]
+    while stack and size <= limit:
+        item = stack.pop()
+        if isinstance(item, (str, bytes)):
+            size += len(item)
+        elif isinstance(item, dict):
+            size += 8 * len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            size += 8 * len(item)
+            stack.extend(item)
+        else:
+            size += 8
+    return size
+
+
+_WARNED: set[type] = set()
+"""Kernel managers already named in a warning (once per process is enough)."""
+
+
+async def _settle(value: Any) -> Any:
+    """Await `value` if it is awaitable (async kernel managers), else return it."""
+    return await value if inspect.isawaitable(value) else value
 
 
 def _sandbox_manager_class() -> type:
@@ -104,21 +157,39 @@ class SecureExecute(Execute):
 
     max_kernel_restarts = Integer(3, help="Fresh kernels started after deaths, per notebook.").tag(config=True)
 
+    notebook_timeout = Integer(
+        None,
+        allow_none=True,
+        help="Seconds one notebook may take in all (default: 20 cell timeouts); the cells after that "
+        "are not run and score 0, so one submission cannot hold up the grading of the others for long.",
+    ).tag(config=True)
+
     def __init__(self, **kwargs: Any) -> None:
-        # nbgrader's Execute.__init__ passes kernel_manager_class=AsyncKernelManager explicitly,
-        # which would silently replace the sandbox: name ours first (config can still override it).
-        kwargs.setdefault("kernel_manager_class", _sandbox_manager_class())
+        explicit = "kernel_manager_class" in kwargs
+        # nbgrader's Execute passes kernel_manager_class=AsyncKernelManager to the
+        # traitlets machinery, which beats any default: put the sandbox back unless
+        # the caller or the configuration chose a kernel manager.
         super().__init__(**kwargs)
+        if not explicit and not self._configured("kernel_manager_class"):
+            self.kernel_manager_class = _sandbox_manager_class()
+
+    def _configured(self, trait: str) -> bool:
+        """True when the configuration sets `trait` for this class or one it inherits from."""
+        for cls in type(self).mro():
+            section = dict.get(self.config, cls.__name__)
+            if isinstance(section, dict) and trait in section:
+                return True
+        return False
 
     def _kernel_manager_class_default(self) -> type:
         return _sandbox_manager_class()
 
-    # -- the notebook loop -------------------------------------------------------------------
+    # -- the notebook --------------------------------------------------------------------------
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict | None = None, km: Any = None
     ) -> tuple[NotebookNode, ResourcesDict]:
-        """Execute every cell, restarting the kernel after a death."""
+        """Execute every cell, restarting the kernel after a death; never raise for the submission's sake."""
         from nbclient.client import NotebookClient
 
         resources = resources if resources is not None else ResourcesDict()
@@ -126,83 +197,266 @@ class SecureExecute(Execute):
         self._assignment = str(info.get("assignment", ""))
         self._student = str(info.get("student", "instructor"))
         source_dir = resources.get("metadata", {}).get("path") or os.getcwd()
+        self._judged: set[int] = set()  # checked tests with a verdict (or a failure) of this run
+        self._failed: set[int] = set()  # cells whose outputs say why they failed
+        self._ran: list[int] = []  # cells that ran to the end: replayed into a fresh kernel
+        self._position = 0  # the first cell not run yet
+        self._timed_out = False
+        if not getattr(self.kernel_manager_class, "sandboxed", False) and self.kernel_manager_class not in _WARNED:
+            _WARNED.add(self.kernel_manager_class)
+            self.log.warning(
+                "!!! %s runs student code with %s, which does not say it is sandboxed "
+                "(a `sandboxed = True` class attribute) !!!",
+                type(self).__name__,
+                self.kernel_manager_class,
+            )
         workdir = tempfile.mkdtemp(prefix="autograder-run-")
         try:
-            # The kernel works in a private copy: it can write there, and nothing it
-            # writes reaches the autograded folder or another student's files.
-            shutil.copytree(source_dir, workdir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb"))
-            resources.setdefault("metadata", {})["path"] = workdir
             NotebookClient.__init__(self, nb, km)
-            self._output_bytes: dict[int, int] = {}
-            self.reset_execution_trackers()
-            self._check_assign_resources(resources)
-            self._run_all_cells(nb, resources)
-            self.set_widgets_metadata()
+            self._reset_output_budget()
+            try:
+                # The kernel works in a private copy: it can write there, and nothing it
+                # writes reaches the autograded folder or another student's files.
+                self._copy_submission(source_dir, workdir, resources)
+                resources.setdefault("metadata", {})["path"] = workdir
+                self.reset_execution_trackers()
+                self._check_assign_resources(resources)
+                self._run_all_cells(nb, resources)
+            except Exception as exc:  # noqa: BLE001 - whatever a submission provokes costs only its own cells
+                self.log.error(
+                    "Grading of %s stopped by an error; the cells not yet run score 0:\n%s",
+                    self._student,
+                    traceback.format_exc(),
+                )
+                why = f"not run: the grader could not run the notebook ({type(exc).__name__}: {exc})"
+                self._fail_from(self._position, why, "GraderError")
+            self._fail_unjudged()
+            try:
+                self.set_widgets_metadata()
+            except Exception:  # noqa: BLE001 - widget state is decoration
+                self.log.warning("Widget state of %s not saved:\n%s", self._student, traceback.format_exc())
         finally:
-            resources["metadata"]["path"] = source_dir
+            resources.setdefault("metadata", {})["path"] = source_dir
             shutil.rmtree(workdir, ignore_errors=True)
         return self.nb, self.resources
 
-    def _run_all_cells(self, nb: NotebookNode, resources: ResourcesDict) -> None:
-        ran: list[int] = []  # cells that ran to the end, replayed into a fresh kernel
-        index, restarts = 0, 0
-        while index < len(nb.cells):
-            self.km = None if restarts else self.km
-            with self.setup_kernel():
-                assert self.kc is not None
-                info_msg = self.wait_for_reply(self.kc.kernel_info())
-                if info_msg:
-                    self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
-                if restarts and not self._replay(nb, ran):
-                    index = len(nb.cells)  # the replay died too: nothing more can run
-                while index < len(nb.cells):
-                    cell = nb.cells[index]
-                    try:
-                        self.preprocess_cell(cell, resources, index)
-                    except DeadKernelError:
-                        self._mark_dead(cell)
-                        index += 1
-                        restarts += 1
-                        break
-                    if cell.cell_type == "code" and not is_checked_test(cell):
-                        ran.append(index)
-                    index += 1
-            if restarts > self.max_kernel_restarts:
-                break
-        for cell in nb.cells[index:]:
-            if cell.cell_type == "code":
-                self._mark_dead(cell, "not run: the kernel died too many times")
+    def _copy_submission(self, source_dir: str, workdir: str, resources: ResourcesDict) -> None:
+        """Copy the submission's files (not its notebooks) into the kernel's private folder.
 
-    def _replay(self, nb: NotebookNode, ran: list[int]) -> bool:
+        Symbolic links are copied as links, so they point nowhere in the sandbox.
+        nbgrader itself copies the *target* of a link a student handed in into the
+        autograded folder; such files are left out (unless nbgrader replaced them
+        with the assignment's own version), or a link to the instructor's notebook
+        or the gradebook would hand the kernel their contents.
+        """
+        handed_in = self._linked_in_submission(resources)
+        for dirpath, dirnames, filenames in os.walk(source_dir):
+            rel_dir = os.path.relpath(dirpath, source_dir)
+            os.makedirs(os.path.join(workdir, rel_dir), exist_ok=True)
+            for name in dirnames + filenames:
+                src, rel = os.path.join(dirpath, name), os.path.normpath(os.path.join(rel_dir, name))
+                dest = os.path.join(workdir, rel)
+                if os.path.islink(src):
+                    os.symlink(os.readlink(src), dest)
+                elif name in filenames and not name.endswith(".ipynb") and rel not in handed_in:
+                    shutil.copy2(src, dest)
+            dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+
+    def _linked_in_submission(self, resources: ResourcesDict) -> set[str]:
+        """Relative paths that were symlinks in the submitted folder and are not the assignment's own files."""
+        info = resources.get("nbgrader", {})
+        if "student" not in info or "assignment" not in info:
+            return set()
+        try:
+            from nbgrader.coursedir import CourseDirectory
+
+            coursedir = CourseDirectory(config=self.config)
+            submitted = coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"])
+            source = coursedir.format_path(coursedir.source_directory, ".", info["assignment"])
+        except Exception:  # noqa: BLE001 - no course directory (e.g. a parallel worker)
+            return set()
+        # nbgrader walks the submission as os.walk does (not into linked folders) and copies each file.
+        linked = {
+            os.path.normpath(os.path.relpath(os.path.join(d, f), submitted))
+            for d, _, fs in os.walk(submitted)
+            for f in fs
+            if os.path.islink(os.path.join(d, f))
+        }
+        own = {
+            os.path.normpath(os.path.relpath(os.path.join(d, f), source)) for d, _, fs in os.walk(source) for f in fs
+        }
+        return linked - own
+
+    def _out_of_time(self, index: int) -> bool:
+        """Past the notebook's time budget: fail the cells from `index` on and say so."""
+        if self._deadline is None or time.monotonic() < self._deadline:
+            return False
+        self.log.warning("%s: the notebook ran out of time at cell %d", self._student, index)
+        self._fail_from(index, f"not run: the notebook took longer than {self._budget} s in all", "CellTimeoutError")
+        return True
+
+    def _run_all_cells(self, nb: NotebookNode, resources: ResourcesDict) -> None:
+        """Run the cells in order; after a death or hang, a fresh kernel replays the cells that ran."""
+        self._budget = self.notebook_timeout
+        if self._budget is None and self.timeout:
+            self._budget = 20 * self.timeout
+        self._deadline = time.monotonic() + self._budget if self._budget and self._budget > 0 else None
+        index, deaths = 0, 0
+        while index < len(nb.cells):
+            self._position = index
+            if self._out_of_time(index):
+                return
+            if deaths > self.max_kernel_restarts:
+                self._fail_from(index, "not run: the kernel died or hung too many times")
+                return
+            if deaths:
+                self.km = None
+            try:
+                self._start_kernel()
+            except Exception as exc:  # noqa: BLE001 - e.g. a kernel that never becomes ready
+                self.log.error("The kernel of %s did not start: %s", self._student, exc)
+                self._stop_kernel(now=True)
+                self._fail_from(index, f"not run: the kernel could not start ({type(exc).__name__}: {exc})")
+                return
+            stuck = False
+            try:
+                if deaths and not self._replay(nb):
+                    stuck = True
+                    self._fail_from(index, "not run: a fresh kernel could not re-run the cells before it")
+                    return
+                while index < len(nb.cells):
+                    self._position = index
+                    if self._out_of_time(index):
+                        return
+                    outcome = self._run_one(nb, resources, index)
+                    index += 1
+                    if outcome != "ok":
+                        deaths += 1
+                        stuck = True
+                        break
+            finally:
+                self._stop_kernel(now=stuck)
+
+    def _start_kernel(self) -> None:
+        """What nbclient's ``setup_kernel`` does before it yields, plus the kernel's language."""
+        if self.km is None:
+            self.km = self.create_kernel_manager()
+            self.owns_km = True
+        if not self.km.has_kernel:
+            self.start_new_kernel()
+        if self.kc is None:
+            self.start_new_kernel_client()
+        info_msg = self.wait_for_reply(self.kc.kernel_info())  # type: ignore[union-attr]
+        language_info = (info_msg or {}).get("content", {}).get("language_info")
+        if isinstance(language_info, dict):
+            self.nb.metadata["language_info"] = language_info
+
+    def _stop_kernel(self, now: bool) -> None:
+        """Shut the kernel down (at once after a death or hang) and forget it, whatever state it is in."""
+        if self.km is not None and self.owns_km:
+            graceful = self.shutdown_kernel
+            self.shutdown_kernel = "immediate" if now else graceful
+            try:
+                self._cleanup_kernel()
+            except Exception:  # noqa: BLE001
+                self.log.warning("Kernel shutdown failed:\n%s", traceback.format_exc())
+                try:
+                    run_sync(_settle)(self.km.kill_kernel())
+                except Exception:  # noqa: BLE001 - nothing more to try: bwrap dies with the grader
+                    self.log.warning("Kernel kill failed:\n%s", traceback.format_exc())
+            finally:
+                self.shutdown_kernel = graceful
+        self.kc = None
+        self.km = None
+
+    def _run_one(self, nb: NotebookNode, resources: ResourcesDict, index: int) -> str:
+        """Run cell `index`: ``"ok"``, or ``"dead"`` / ``"stuck"`` when the kernel must be replaced."""
+        cell = nb.cells[index]
+        self._timed_out = False
+        try:
+            self.preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            why = (
+                "the kernel died while running this cell "
+                "(did the code exit the process, use too much memory, or crash?)"
+            )
+            self._fail(index, why)
+            return "dead"
+        except CellTimeoutError:
+            if self._timed_out:
+                why = (
+                    f"this cell did not finish within {self.timeout} s and did not stop when interrupted "
+                    "(an endless loop?); the kernel was restarted"
+                )
+            else:
+                why = (
+                    "the output of this cell could not be collected (a message too large, or a kernel that "
+                    "stopped answering); the kernel was restarted"
+                )
+            self._fail(index, why, "CellTimeoutError")
+            return "stuck"
+        except Exception as exc:  # noqa: BLE001 - e.g. a message nbclient cannot handle
+            self.log.error("Cell %d of %s failed in the grader:\n%s", index, self._student, traceback.format_exc())
+            why = f"the grader could not run this cell ({type(exc).__name__}: {exc}); the kernel was restarted"
+            self._fail(index, why, "GraderError")
+            return "stuck"
+        if cell.cell_type == "code" and not is_checked_test(cell) and not self._timed_out:
+            self._ran.append(index)  # a cell that timed out would only time out again
+        return "ok"
+
+    def _replay(self, nb: NotebookNode) -> bool:
         """Re-run earlier cells in a fresh kernel, keeping their recorded outputs."""
-        for i in ran:
+        for i in self._ran:
             original = nb.cells[i]
+            self._reset_output_budget()
             try:
                 self.execute_cell(copy.deepcopy(original), i, store_history=True)
-            except DeadKernelError:
+            except Exception:  # noqa: BLE001 - died, hung, or worse: the replay failed
+                self.log.warning("Replay of cell %d of %s failed:\n%s", i, self._student, traceback.format_exc())
                 return False
             finally:
                 nb.cells[i] = original  # nbclient stores the cell it ran: keep the recorded one
+                self.clear_display_id_mapping(i)
         return True
 
-    def _mark_dead(self, cell: NotebookNode, why: str = "the kernel died while running this cell") -> None:
+    # -- failures --------------------------------------------------------------------------------
+
+    def _fail(self, index: int, why: str, ename: str = "KernelDied") -> None:
+        """Replace a code cell's outputs by an error that says why (0 points for a test)."""
+        cell = self.nb.cells[index]
         if cell.cell_type != "code":
             return
-        message = (
-            f"{why.capitalize()} (did the code exit the process, use too much memory, or crash?). "
-            "Restart your kernel and run all cells to reproduce it."
-        )
-        cell.outputs = [
-            new_output("error", ename="KernelDied", evalue=message, traceback=[f"KernelDied: {message}"])
-        ]
+        message = f"{why[0].upper()}{why[1:]}. Restart your kernel and run all cells to reproduce it."
+        cell.outputs = [_failure_output(ename, message)]
+        cell.execution_count = None
+        self._failed.add(index)
+        self.clear_display_id_mapping(index)
+        if is_checked_test(cell):
+            self._judged.add(index)
+
+    def _fail_from(self, start: int, why: str, ename: str = "KernelDied") -> None:
+        """Fail every code cell from `start` on that has not been run or judged yet."""
+        for index in range(start, len(self.nb.cells)):
+            if index not in self._judged and index not in self._failed and index not in self._ran:
+                self._fail(index, why, ename)
+
+    def _fail_unjudged(self) -> None:
+        """A checked test without a verdict of this run scores 0: its outputs are never the student's."""
+        for index, cell in enumerate(self.nb.cells):
+            if is_checked_test(cell) and index not in self._judged:
+                self._fail(index, "not graded: this test got no verdict (the notebook stopped before it)")
 
     # -- one cell ------------------------------------------------------------------------------
+
+    async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> Any:
+        self._timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: ResourcesDict, index: int
     ) -> tuple[NotebookNode, ResourcesDict]:
         """Run an ordinary cell as it is; run a checked test cell's probes and judge them."""
-        self._output_bytes: dict[int, int] = {}
+        self._reset_output_budget()
         if not is_checked_test(cell):
             return super().preprocess_cell(cell, resources, index)
         outputs: list[NotebookNode] = []
@@ -211,6 +465,7 @@ class SecureExecute(Execute):
             outputs.extend(verdict_outputs(name, verdict))
         cell.outputs = outputs
         cell.execution_count = None
+        self._judged.add(index)
         return cell, resources
 
     def _run_check(self, name: str, cell: NotebookNode, resources: ResourcesDict, index: int) -> Verdict:
@@ -222,32 +477,143 @@ class SecureExecute(Execute):
         scratch = copy.deepcopy(cell)
         scratch.source = code
         scratch.outputs = []
-        self._output_bytes = {}
+        self._reset_output_budget(probing=True)
+        self._timed_out = False
         try:
-            super().preprocess_cell(scratch, resources, index)  # a DeadKernelError goes up to the loop
+            super().preprocess_cell(scratch, resources, index)  # a dead or stuck kernel goes up to the loop
         finally:
+            self._probing = False
             self.nb.cells[index] = cell  # nbclient stores the cell it ran in the notebook: put ours back
-        payload = probe.payload_from_outputs(scratch.outputs, nonce)
-        verdict = check.judge(request, payload)
-        timeout = [o for o in scratch.outputs if o.get("output_type") == "error" and "Timeout" in o.get("ename", "")]
-        if payload is None and timeout:
-            verdict = Verdict(0.0, f"The test timed out after {self.timeout} s: is there an endless loop?")
-        return verdict
+            self.clear_display_id_mapping(index)  # no later display update may touch the verdict
+        if self._timed_out:
+            return Verdict(0.0, f"The test timed out after {self.timeout} s: is there an endless loop?")
+        try:
+            payload = probe.payload_from_outputs(scratch.outputs, nonce)
+            return check.judge(request, payload)
+        except Exception:  # noqa: BLE001 - a payload the judge cannot read is the student's loss only
+            self.log.warning("Check %s of %s could not be judged:\n%s", name, self._student, traceback.format_exc())
+            return Verdict(0.0, "The test's result is malformed and could not be judged, so it scores 0.")
 
     # -- output cap ----------------------------------------------------------------------------
 
-    def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
-        """Keep at most :attr:`max_output_bytes` of output per cell; note the cut once."""
-        used = self._output_bytes.get(cell_index, 0)
-        size = len(json.dumps(msg.get("content", {})))
-        if used + size > self.max_output_bytes:
-            if used <= self.max_output_bytes:
-                note = f"[output truncated by the grader after {self.max_output_bytes} bytes]\n"
-                outs.append(new_output("stream", name="stdout", text=note))
-                self._output_bytes[cell_index] = self.max_output_bytes + 1
+    def _reset_output_budget(self, probing: bool = False) -> None:
+        self._output_bytes: dict[int, int] = {}
+        self._probing = probing
+        self._payloads = 0
+
+    def process_message(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> Any:
+        """Keep at most :attr:`max_output_bytes` of output (and widget state) per cell; note the cut once.
+
+        During a probe, up to two outputs of the probe's type pass beside that budget, so
+        a print flood cannot hide the probe's payload (two already make the payload invalid).
+        """
+        msg_type = msg.get("msg_type") or msg.get("header", {}).get("msg_type", "")
+        if msg_type in _STORED_MESSAGES or msg_type.startswith("comm"):
+            size = _message_size(msg, self.max_output_bytes)
+            data = (msg.get("content") or {}).get("data")
+            if (
+                self._probing
+                and msg_type == "display_data"
+                and isinstance(data, dict)
+                and probe.MIME_TYPE in data
+                and self._payloads < 2
+                and size <= self.max_output_bytes
+            ):
+                self._payloads += 1
+                return super().process_message(msg, cell, cell_index)
+            used = self._output_bytes.get(cell_index, 0)
+            if used + size > self.max_output_bytes:
+                if used <= self.max_output_bytes:
+                    content = msg.get("content") or {}
+                    room = self.max_output_bytes - used
+                    if msg_type == "stream" and room > 0 and isinstance(content.get("text"), str):
+                        # the start of the flood is kept: often what the student needs to see
+                        start = {**msg, "content": {**content, "text": content["text"][:room]}}
+                        super().process_message(start, cell, cell_index)
+                    note = f"[output truncated by the grader after {self.max_output_bytes} bytes]\n"
+                    cell.outputs.append(new_output("stream", name="stdout", text=note))
+                    self._output_bytes[cell_index] = self.max_output_bytes + 1
+                return None
+            self._output_bytes[cell_index] = used + size
+        return super().process_message(msg, cell, cell_index)
+
+
+class RepairCellMetadata(NbGraderPreprocessor):
+    """For autograde's sanitizing steps, first: nbgrader metadata a student edited is put right.
+
+    Stock nbgrader gives up on a whole submission (leaving it for manual
+    grading) when a student edited a cell's nbgrader metadata in some ways: a
+    test cell flagged as a solution ("Inconsistent checksums"), a grade cell
+    with an id the gradebook does not know, a copied cell (``DeduplicateIds``
+    leaves an empty record that ``OverwriteCells.add_missing_cells`` trips
+    on), a record without an id.  A wrong ``schema_version`` is worse: it
+    stops the grading of every later student.
+
+    Here, before nbgrader looks: a record without a known id, or a copy of an
+    id that comes again later (nbgrader keeps the last copy too), is removed,
+    so the cell is ordinary code or text; a known cell gets the gradebook's
+    flags, points and schema version back.  ``OverwriteCells`` then restores the
+    source of locked cells and adds the missing ones as usual, so a tampered
+    test is graded, not skipped.  Add it in ``nbgrader_config.py``::
+
+        c.Autograde.sanitize_preprocessors = [ClearOutput, RepairCellMetadata, DeduplicateIds,
+                                              OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        known = self._gradebook_flags(resources.get("nbgrader", {}))
+        seen: set[str] = set()
+        for cell in reversed(nb.cells):
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if meta is None:
+                continue
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if not isinstance(grade_id, str) or not grade_id or grade_id in seen or (
+                known is not None and grade_id not in known
+            ):
+                self.log.warning("Removing the nbgrader metadata of a cell (id %r): unknown or repeated", grade_id)
+                del cell.metadata["nbgrader"]
+                continue
+            seen.add(grade_id)
+            if known is not None:
+                flags = known[grade_id]
+                wrong = sorted(k for k, v in flags.items() if not _same(meta.get(k), v))
+                if wrong:
+                    self.log.warning("Cell %s: restoring edited nbgrader metadata %s", grade_id, wrong)
+                    meta.update({k: flags[k] for k in wrong})
+        return nb, resources
+
+    def _gradebook_flags(self, info: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+        """The nbgrader metadata each cell of the notebook had when it was released, by id."""
+        if not all(key in info for key in ("db_url", "notebook", "assignment")):
             return None
-        self._output_bytes[cell_index] = used + size
-        return super().output(outs, msg, display_id, cell_index)
+        from nbgrader.api import Gradebook, MissingEntry
+
+        with Gradebook(info["db_url"]) as gb:
+            try:
+                notebook = gb.find_notebook(info["notebook"], info["assignment"])
+            except MissingEntry:
+                return None
+            flags: dict[str, dict[str, Any]] = {
+                cell.name: {"grade": False, "solution": False, "task": False, "locked": bool(cell.locked),
+                            "schema_version": 3}
+                for cell in notebook.source_cells
+            }  # fmt: skip
+            for cell in notebook.grade_cells:
+                flags.setdefault(cell.name, {}).update(grade=True, points=cell.max_score)
+            for cell in notebook.solution_cells:
+                flags.setdefault(cell.name, {})["solution"] = True
+            for cell in notebook.task_cells:
+                flags.setdefault(cell.name, {}).update(task=True, points=cell.max_score)
+        return flags
+
+
+def _same(value: Any, expected: Any) -> bool:
+    if isinstance(expected, bool):
+        return value is expected
+    if isinstance(expected, (int, float)):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value) == float(expected)
+    return bool(value == expected)
 
 
 class HideHiddenTests(ClearHiddenTests):

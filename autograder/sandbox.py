@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import zmq
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Instance, Integer, Unicode, default
 
@@ -57,8 +58,9 @@ _ETC_BINDS = ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/alternat
 _OTHER_RO_BINDS = ("/var/cache/fontconfig",)
 # Top-level names that are usually symlinks into /usr ("merged /usr").
 _ROOT_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
-# Environment variables tuned by the administrator for this CPU; copied as is.
-_COPIED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ")
+# Copied as they are: settings tuned for this CPU, and nbgrader's NBGRADER_EXECUTION, which
+# stock nbgrader lets a notebook read (e.g. to skip work during autograde).
+_COPIED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ", "NBGRADER_EXECUTION")
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,11 @@ class SandboxLimits:
         held in RAM, so it must be bounded separately from `memory_bytes`.
     uid : int
         Unprivileged uid (and gid) the kernel runs as.
+    max_message_bytes : int
+        Largest message the grader accepts from the kernel (ZeroMQ's
+        ``MAXMSGSIZE`` on the client's sockets): a bigger one is dropped
+        before the grader reads it, so one huge output cannot exhaust the
+        grader's memory.  The cell then looks hung and is handled as such.
     """
 
     memory_bytes: int = 2 * 1024**3
@@ -92,6 +99,7 @@ class SandboxLimits:
     max_file_bytes: int = 256 * 1024**2
     tmp_bytes: int = 512 * 1024**2
     uid: int = 60001
+    max_message_bytes: int = 32 * 1024**2
 
 
 @functools.lru_cache(maxsize=1)
@@ -332,6 +340,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         Set to False to skip bubblewrap (limits only; logs a warning).
     """
 
+    sandboxed = True
+    """Read by :class:`~autograder.preprocessors.SecureExecute`: it warns about managers without it."""
+
     workdir = Unicode("", config=True, help="Only writable folder; kernel cwd and HOME.")
     limits = Instance(SandboxLimits, args=(), help="Resource limits of the kernel.")
     uid = Integer(config=True, help="Unprivileged uid/gid of the kernel (default: limits.uid).")
@@ -482,3 +493,11 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     # AsyncKernelManager aliases the base class's coroutine; re-point it.
     cleanup_resources = _async_cleanup_resources
+
+    def client(self, **kwargs: Any) -> Any:
+        """A client whose sockets refuse messages above ``limits.max_message_bytes``."""
+        kc = super().client(**kwargs)
+        # The client's own context (created here, destroyed with the client); the
+        # default applies to the sockets start_channels() creates next.
+        kc.context.setsockopt(zmq.MAXMSGSIZE, self.limits.max_message_bytes)
+        return kc
