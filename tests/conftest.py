@@ -96,6 +96,40 @@ def verdict_messages(nb) -> dict[str, str]:
     return out
 
 
+def load_student_module(assignment: str, name: str):
+    """Import a helper module shipped with an assignment (source/<assignment>/<name>.py)."""
+    import importlib.util
+
+    path = ROOT / "source" / assignment / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look modules up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def solution_namespace(nb) -> dict:
+    """A notebook's solution cells run in a fresh namespace (only the graded code: no plots)."""
+    namespace: dict = {"__name__": "submission"}
+    exec("import numpy as np", namespace)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            exec(cell.source, namespace)
+    return namespace
+
+
+def example_submission(assignment: str, notebook: str, student: str):
+    """An example student's submission: the release with their answer filled in (or as it is)."""
+    import nbformat
+
+    from autograder.submissions import UNFINISHED
+
+    release = nbformat.read(ROOT / "release" / assignment / notebook, as_version=4)
+    if student == UNFINISHED:
+        return release
+    return submission_from_answer(release, (ROOT / "examples" / assignment / f"{student}.py").read_text())
+
+
 FULL_MARKS = {"test_forward": 2, "test_dloss_dw": 3, "test_training_curve": 2, "test_seed_run": 1}
 """Points of the autograded tests of the first assignment."""
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -12,8 +9,8 @@ import pytest
 
 from autograder import checks, probe
 from autograder import reference_depth as ref
-from autograder.submissions import UNFINISHED, example_students, fill_stubs, method_bodies
-from conftest import ROOT, Course
+from autograder.submissions import UNFINISHED, example_students
+from conftest import ROOT, Course, example_submission, load_student_module, solution_namespace
 
 ASSIGNMENT = "03_depth_and_init"
 NOTEBOOK = "depth_and_init.ipynb"
@@ -47,32 +44,19 @@ def release_notebook() -> nbformat.NotebookNode:
 
 
 def submission(student: str) -> nbformat.NotebookNode:
-    if student == UNFINISHED:
-        return release_notebook()
-    answer = (ROOT / "examples" / ASSIGNMENT / f"{student}.py").read_text()
-    return fill_stubs(release_notebook(), list(method_bodies(answer).values()))
+    return example_submission(ASSIGNMENT, NOTEBOOK, student)
 
 
 def namespace_of(nb: nbformat.NotebookNode) -> dict:
-    """The graded functions of a notebook, defined in a fresh namespace (solution cells only: no plots)."""
+    """The graded functions of a notebook (0/0 in the divides_by_weight example warns: not a failure)."""
     import warnings
 
-    namespace: dict = {"__name__": "submission"}
-    exec("import numpy as np", namespace)
-    warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 in the divides_by_weight example
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
-            exec(cell.source, namespace)
-    return namespace
+    warnings.simplefilter("ignore", RuntimeWarning)
+    return solution_namespace(nb)
 
 
 def load_helpers():
-    path = ROOT / "source" / ASSIGNMENT / "depth_helpers.py"
-    spec = importlib.util.spec_from_file_location("depth_helpers", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["depth_helpers"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_student_module(ASSIGNMENT, "depth_helpers")
 
 
 # -- every example, judged in-process (fast) ------------------------------------------------------

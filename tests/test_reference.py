@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from autograder import reference
-from conftest import ROOT
+from conftest import load_student_module
 
 weights = st.floats(-3, 3, allow_nan=False)
 samples = st.integers(1, 40).flatmap(
@@ -68,11 +66,7 @@ def test_the_seed_run_reproduces_the_reference_numbers() -> None:
 
 
 def _student_helpers():
-    path = ROOT / "source" / "01_shallow_narrow" / "shallow_narrow_helpers.py"
-    spec = importlib.util.spec_from_file_location("shallow_narrow_helpers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_student_module("01_shallow_narrow", "shallow_narrow_helpers")
 
 
 @given(st.integers(1, 200), st.floats(-3, 3), st.sampled_from([0.0, 0.1, 0.2, 1.0]), st.integers(0, 2**31))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 
 from autograder import reference
-from conftest import ROOT
+from conftest import load_student_module
 
 
 class ReferenceModel:
@@ -28,10 +26,7 @@ class ReferenceModel:
 
 @pytest.fixture(scope="module")
 def explorer():
-    path = ROOT / "source" / "01_shallow_narrow" / "shallow_narrow_helpers.py"
-    spec = importlib.util.spec_from_file_location("shallow_narrow_helpers", path)
-    helpers = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(helpers)
+    helpers = load_student_module("01_shallow_narrow", "shallow_narrow_helpers")
     x, y = reference.gen_samples(73, 2.0, 0.2)
     return helpers.training_explorer(ReferenceModel, x, y)
 
