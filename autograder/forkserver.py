@@ -66,7 +66,7 @@ class ForkServer:
         # The zygote stays in the grader's PID namespace (each kernel gets its own), so the
         # PIDs it reports are the grader's to signal; /.stage is its scratch mount point.
         args = [a for a in args if a != "--unshare-pid"]
-        args += ["--dir", "/.stage", "--cap-add", "ALL"]
+        args += ["--dir", "/.stage", "--cap-add", "ALL"]  # the zygote's scratch mount points
         env = self._kernel_env()
         setenv = [arg for item in env.items() for arg in ("--setenv", *item)]
         command = [*args, "--clearenv", *setenv, "--", sys.executable, "-c", ZYGOTE_SOURCE.read_text()]
@@ -127,6 +127,8 @@ class ForkServer:
             "limits": {k: v for k, v in asdict(self.limits).items() if k in _ZYGOTE_LIMITS},
             "env": env,
             "argv": argv,
+            # The Python environment, wherever it lives (a clone under /tmp included).
+            "keep": sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)}),
         }
         assert self.process.stdin is not None and self.process.stdout is not None
         with self._requests:

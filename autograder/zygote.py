@@ -49,7 +49,8 @@ matplotlib.font_manager.fontManager  # noqa: B018 - load the font list once
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 LIMITS = {
@@ -71,19 +72,32 @@ def _mount(source, target, fstype, flags, data=None):
     _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
 
 
-def _wall_off(job, workdir):
-    """In the new mount namespace: see only this job's folder, with private scratch space."""
+def _wall_off(job, workdir, keep):
+    """In the new mount namespace: see only this job's folder, with private scratch space.
+
+    `keep` lists read-only paths (the Python environment) that must survive the fresh
+    /tmp when they live under it, as in a course cloned into /tmp.
+    """
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    stage = "/.stage"
-    _mount(job, stage, None, MS_BIND | MS_REC)
+    scratch = ("/tmp", "/dev/shm")
+    under = lambda path: any(path == d or path.startswith(d + "/") for d in scratch)  # noqa: E731
+    staged = []
+    for i, (path, read_only) in enumerate([(job, False)] + [(p, True) for p in keep if under(p)]):
+        stage = f"/.stage/{i}"
+        os.makedirs(stage, exist_ok=True)
+        _mount(path, stage, None, MS_BIND | MS_REC)
+        staged.append((stage, path, read_only))
     # A fresh /tmp and /dev/shm: this hides every job folder (they live under /tmp) ...
-    for path in ("/tmp", "/dev/shm"):
+    for path in scratch:
         _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=512m")
-    # ... and this job's own comes back, at the path its connection file names.
-    os.makedirs(os.path.dirname(job), mode=0o755, exist_ok=True)
-    os.mkdir(job, 0o711)
-    _mount(stage, job, None, MS_BIND | MS_REC)
-    _check(_libc.umount2(stage.encode(), MNT_DETACH), "umount stage")
+    # ... and this job's own folder (and the environment) come back, at the paths they had.
+    for stage, path, read_only in staged:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        os.chmod(path, 0o711 if path == job else 0o755)
+        _mount(stage, path, None, MS_BIND | MS_REC)
+        if read_only:
+            _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
+        _check(_libc.umount2(stage.encode(), MNT_DETACH), "umount stage")
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.chdir(workdir)
 
@@ -121,7 +135,7 @@ def _kernel(request):
     os.close(logfile)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    _wall_off(request["job"], request["workdir"])
+    _wall_off(request["job"], request["workdir"], request.get("keep", []))
     _become_student(int(request["uid"]), request.get("limits", {}))
     os.environ.clear()
     os.environ.update(request.get("env", {}))

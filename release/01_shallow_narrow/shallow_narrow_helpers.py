@@ -246,11 +246,12 @@ def training_explorer(
 
     # On the seed data, from the seed start: slow (lr 0.001), fast (0.05-0.3), zigzagging but
     # converging (0.5-0.65) and diverging (0.7 and up): the range shows all four.
+    label = {"style": {"description_width": "7em"}}  # room for "learning rate"
     controls = widgets.interactive(
         retrain,
-        lr=widgets.FloatLogSlider(value=0.02, base=10, min=-3, max=0, step=0.05, description="learning rate"),
-        w1_init=widgets.FloatSlider(value=1.4, min=-2.0, max=2.0, step=0.1, description="initial w1"),
-        w2_init=widgets.FloatSlider(value=-1.6, min=-2.0, max=2.0, step=0.1, description="initial w2"),
+        lr=widgets.FloatLogSlider(value=0.02, base=10, min=-3, max=0, step=0.05, description="learning rate", **label),
+        w1_init=widgets.FloatSlider(value=1.4, min=-2.0, max=2.0, step=0.1, description="initial w1", **label),
+        w2_init=widgets.FloatSlider(value=-1.6, min=-2.0, max=2.0, step=0.1, description="initial w2", **label),
     )
     controls.children = (*controls.children[:-1], image)
     controls.figure = fig
