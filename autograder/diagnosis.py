@@ -63,7 +63,8 @@ MISTAKES: dict[str, Mistake] = {}
 """Every mistake the grader can name, by code."""
 
 
-def _register(code: str, title: str, hint: str) -> Mistake:
+def register(code: str, title: str, hint: str) -> Mistake:
+    """Create a mistake and add it to :data:`MISTAKES` (every judge registers its own here)."""
     if code in MISTAKES:
         raise ValueError(f"mistake {code!r} registered twice")
     mistake = Mistake(code, title, hint)
@@ -75,40 +76,40 @@ def _register(code: str, title: str, hint: str) -> Mistake:
 
 _BOTH_WEIGHTS = "The network has two layers and each scales what it receives by its weight: both weights appear."
 
-FORWARD_DROPS_W2 = _register("forward_drops_w2", "the forward pass ignores w2 (your outputs equal w1·x)", _BOTH_WEIGHTS)
-FORWARD_DROPS_W1 = _register("forward_drops_w1", "the forward pass ignores w1 (your outputs equal w2·x)", _BOTH_WEIGHTS)
-FORWARD_ADDS_WEIGHTS = _register(
+FORWARD_DROPS_W2 = register("forward_drops_w2", "the forward pass ignores w2 (your outputs equal w1·x)", _BOTH_WEIGHTS)
+FORWARD_DROPS_W1 = register("forward_drops_w1", "the forward pass ignores w1 (your outputs equal w2·x)", _BOTH_WEIGHTS)
+FORWARD_ADDS_WEIGHTS = register(
     "forward_adds_weights",
     "the forward pass adds the weights (your outputs equal (w1 + w2)·x)",
     "Follow x through the network drawing: the hidden neuron scales x by w1, "
     "then the output neuron scales what it receives by w2. Layers compose; they do not add up.",
 )
-FORWARD_SQUARED = _register(
+FORWARD_SQUARED = register(
     "forward_squared",
     "the forward pass squares the prediction",
     "The square belongs to the loss, not to the model's output.",
 )
-FORWARD_SIGN = _register(
+FORWARD_SIGN = register(
     "forward_sign_flipped",
     "the predictions have the right size but the wrong sign",
     "Look for a stray minus sign: this network has no negation in it.",
 )
-FORWARD_X_SQUARED = _register(
+FORWARD_X_SQUARED = register(
     "forward_x_squared",
     "the forward pass uses x twice (your outputs grow like x²)",
     "Each input passes through the network once: the output is linear in x.",
 )
-FORWARD_IGNORES_X = _register(
+FORWARD_IGNORES_X = register(
     "forward_ignores_x",
     "the forward pass does not use x (every prediction is the same number)",
     "The prediction for each input depends on that input.",
 )
-FORWARD_POSITIVE_ONLY = _register(
+FORWARD_POSITIVE_ONLY = register(
     "forward_positive_weights_only",
     "the forward pass is right only when the weights are positive",
     "Look for abs() or a square root of a square: negative weights are allowed, and they flip the prediction's sign.",
 )
-FORWARD_BIAS = _register(
+FORWARD_BIAS = register(
     "forward_adds_bias",
     "the predictions are the right ones shifted by a constant",
     "This network has no bias term: with x = 0 the prediction is 0.",
@@ -167,66 +168,66 @@ _ERROR_HINT = (
     "the result depends on both the target and the prediction."
 )
 
-MISSING_FACTOR_2 = _register(
+MISSING_FACTOR_2 = register(
     "grad_missing_factor_2",
     "the gradient is half the right size: the factor 2 is missing",
     "Differentiate the square with the chain rule: what does the exponent 2 of the squared error become?",
 )
-SIGN_FLIPPED = _register(
+SIGN_FLIPPED = register(
     "grad_sign_flipped",
     "the gradient has the right size but the wrong sign",
     "The error y − ŷ goes down when the prediction goes up, so the inner derivative carries a minus sign. "
     "Check: a small step against your gradient should lower the loss.",
 )
-FACTOR_2_TWICE = _register(
+FACTOR_2_TWICE = register(
     "grad_factor_2_twice",
     "the gradient is twice the right size",
     "The factor 2 from the square appears once, not twice.",
 )
-SUM_NOT_MEAN = _register(
+SUM_NOT_MEAN = register(
     "grad_sum_not_mean",
     "the gradient is n times too large: a sum where the mean belongs",
     "The loss is a mean over the samples, so its gradient is a mean too.",
 )
-MEAN_TWICE = _register(
+MEAN_TWICE = register(
     "grad_mean_twice",
     "the gradient is n times too small: divided by the number of samples twice",
     "Average over the samples once.",
 )
-PREDICTION_FOR_RESIDUAL = _register(
+PREDICTION_FOR_RESIDUAL = register(
     "grad_prediction_for_residual",
     "the prediction ŷ is used where the error between target and prediction belongs",
     _ERROR_HINT,
 )
-TARGET_FOR_RESIDUAL = _register(
+TARGET_FOR_RESIDUAL = register(
     "grad_target_for_residual",
     "the target y is used where the error between target and prediction belongs",
     _ERROR_HINT,
 )
-MISSING_X = _register(
+MISSING_X = register(
     "grad_missing_x",
     "the input x is missing from the gradient",
     "Apply the chain rule all the way in: how much does the prediction move when a weight moves a little? "
     "The input decides that.",
 )
-X_SQUARED = _register(
+X_SQUARED = register(
     "grad_x_squared",
     "the input x appears twice in the gradient (x² where x belongs)",
     "Write the chain rule one factor at a time and count how often the input appears: the prediction is linear in x.",
 )
-WRONG_WEIGHT = _register(
+WRONG_WEIGHT = register(
     "grad_wrong_weight",
     "a gradient uses the weight it is taken with respect to, where the other weight belongs",
     "When you differentiate with respect to one weight, the other weight is a constant factor.",
 )
-SWAPPED_WEIGHTS = _register(
+SWAPPED_WEIGHTS = register(
     "grad_swapped_weights",
     "dloss_dw1 and dloss_dw2 come out exchanged: w1 and w2 are swapped inside the gradients, "
     "or the two gradients are returned in the wrong order",
     "When you differentiate with respect to one weight, the other weight is a constant factor; "
     "and return the two values as (dloss_dw1, dloss_dw2).",
 )
-POSITIVE_ONLY = _register(
+POSITIVE_ONLY = register(
     "grad_positive_weights_only",
     "the gradient is right only when the weights are positive",
     "Look for abs(), a square root of a square, or a sign taken from the wrong place: "
@@ -234,22 +235,22 @@ POSITIVE_ONLY = _register(
 )
 
 # Mistakes recognised from the shape or behaviour of what came back, not from values.
-PER_SAMPLE = _register(
+PER_SAMPLE = register(
     "grad_per_sample",
     "one gradient per sample was returned (arrays of length n) instead of the mean gradient",
     "dloss_dw returns two numbers: average the per-sample terms over the samples.",
 )
-SIDE_EFFECT = _register(
+SIDE_EFFECT = register(
     "side_effect_on_weights",
     "calling the method changed self.w1 or self.w2",
     "forward and dloss_dw only compute and return; train is the one place that updates the weights.",
 )
-LOST_PRECISION = _register(
+LOST_PRECISION = register(
     "lost_precision",
     "the values are close but only to a few significant digits",
     "Look for float32, rounding, or a conversion through int or str; compute in float64.",
 )
-NOT_IMPLEMENTED = _register(
+NOT_IMPLEMENTED = register(
     "not_implemented",
     "the method is not implemented yet",
     "Replace the `raise NotImplementedError` with your code.",

@@ -43,7 +43,7 @@ def _side_effect(case: dict[str, Any], result: dict[str, Any]) -> bool:
     return not np.array_equal(np.array(after[0], dtype=float), np.asarray(case["init"], dtype=float))
 
 
-SIDE_EFFECT = Mistake("deep_side_effect", "calling the method changed self.w",
+SIDE_EFFECT = diagnosis.register("deep_side_effect", "calling the method changed self.w",
                       "forward, loss and dloss_dw only compute and return; train is the one place that updates the weights.")
 
 
@@ -68,22 +68,22 @@ def _compare(cases: list[dict[str, Any]], student: list[np.ndarray], expected: l
 # -- forward --------------------------------------------------------------------------------------
 
 FORWARD_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
-    (Mistake("deep_forward_sum", "the forward pass adds the weights (your outputs equal sum(w)·x)",
+    (diagnosis.register("deep_forward_sum", "the forward pass adds the weights (your outputs equal sum(w)·x)",
              "Layers compose by multiplication: each layer scales what it receives."),
      lambda w, _, x, y=None: np.sum(w) * x),
-    (Mistake("deep_forward_first_weight", "the forward pass uses only the first weight",
+    (diagnosis.register("deep_forward_first_weight", "the forward pass uses only the first weight",
              "Every one of the D layers scales the signal."),
      lambda w, _, x, y=None: w[0] * x),
-    (Mistake("deep_forward_last_weight", "the forward pass uses only the last weight",
+    (diagnosis.register("deep_forward_last_weight", "the forward pass uses only the last weight",
              "Every one of the D layers scales the signal."),
      lambda w, _, x, y=None: w[-1] * x),
-    (Mistake("deep_forward_power", "the forward pass raises the first weight to the power D",
+    (diagnosis.register("deep_forward_power", "the forward pass raises the first weight to the power D",
              "The weights are not all equal in general: multiply all of them."),
      lambda w, _, x, y=None: w[0] ** w.size * x),
-    (Mistake("deep_forward_no_x", "the forward pass does not use x (every prediction is the product of the weights)",
+    (diagnosis.register("deep_forward_no_x", "the forward pass does not use x (every prediction is the product of the weights)",
              "The prediction for each input depends on that input."),
      lambda w, _, x, y=None: np.full_like(x, np.prod(w))),
-    (Mistake("deep_forward_abs", "the forward pass is right only when the product of the weights is positive",
+    (diagnosis.register("deep_forward_abs", "the forward pass is right only when the product of the weights is positive",
              "Look for abs(): weights, and their product, can be negative."),
      lambda w, _, x, y=None: np.abs(np.prod(w)) * x),
 ]
@@ -119,22 +119,22 @@ def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Ve
 # -- loss -------------------------------------------------------------------------------------------
 
 LOSS_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
-    (Mistake("deep_loss_full_mse", "the loss is twice the right value: the full mean squared error",
+    (diagnosis.register("deep_loss_full_mse", "the loss is twice the right value: the full mean squared error",
              "This network's loss is *half* the mean squared error, as its docstring says."),
      lambda w, _, yt, yp: np.mean((yt - yp) ** 2)),
-    (Mistake("deep_loss_sum", "the loss is a sum over the samples where the mean belongs",
+    (diagnosis.register("deep_loss_sum", "the loss is a sum over the samples where the mean belongs",
              "Average over the samples (and keep the factor 1/2)."),
      lambda w, _, yt, yp: np.sum((yt - yp) ** 2) / 2),
-    (Mistake("deep_loss_full_sum", "the loss is the sum of squared errors, without the mean or the 1/2",
+    (diagnosis.register("deep_loss_full_sum", "the loss is the sum of squared errors, without the mean or the 1/2",
              "The loss is half the *mean* of the squared residuals."),
      lambda w, _, yt, yp: np.sum((yt - yp) ** 2)),
-    (Mistake("deep_loss_quarter", "the loss is half the right value (halved twice)",
+    (diagnosis.register("deep_loss_quarter", "the loss is half the right value (halved twice)",
              "Take the factor 1/2 once."),
      lambda w, _, yt, yp: np.mean((yt - yp) ** 2) / 4),
-    (Mistake("deep_loss_abs", "the loss uses absolute values instead of squares",
+    (diagnosis.register("deep_loss_abs", "the loss uses absolute values instead of squares",
              "Square the residuals."),
      lambda w, _, yt, yp: np.mean(np.abs(yt - yp)) / 2),
-    (Mistake("deep_loss_rmse", "the loss is a root-mean-square error",
+    (diagnosis.register("deep_loss_rmse", "the loss is a root-mean-square error",
              "No square root: half the mean of the squared residuals."),
      lambda w, _, yt, yp: np.sqrt(np.mean((yt - yp) ** 2)) / 2),
 ]
@@ -166,48 +166,48 @@ def _m(x: np.ndarray, y: np.ndarray, w: Weights) -> float:
 
 
 GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
-    (Mistake("deep_grad_sign", "the gradient has the right size but the wrong sign",
+    (diagnosis.register("deep_grad_sign", "the gradient has the right size but the wrong sign",
              "The inner derivative of (y − ŷ) with respect to a weight carries a minus sign; a small step "
              "against your gradient should lower the loss."),
      lambda w, _, x, y: -ref.gradients(w, x, y)),
-    (Mistake("deep_grad_factor_2", "the gradient is twice the right value (the gradient of the full squared error)",
+    (diagnosis.register("deep_grad_factor_2", "the gradient is twice the right value (the gradient of the full squared error)",
              "This loss is *half* the mean squared error: the 1/2 cancels the 2 from the square."),
      lambda w, _, x, y: 2 * ref.gradients(w, x, y)),
-    (Mistake("deep_grad_half", "the gradient is half the right value",
+    (diagnosis.register("deep_grad_half", "the gradient is half the right value",
              "The 1/2 of the loss and the 2 from the square cancel: neither is left over."),
      lambda w, _, x, y: 0.5 * ref.gradients(w, x, y)),
-    (Mistake("deep_grad_sum_not_mean", "the gradient is n times too large (a sum where the mean belongs)",
+    (diagnosis.register("deep_grad_sum_not_mean", "the gradient is n times too large (a sum where the mean belongs)",
              "The loss is a mean over the samples, so its gradient is a mean too."),
      lambda w, _, x, y: len(x) * ref.gradients(w, x, y)),
-    (Mistake("deep_grad_missing_x", "the factor x is missing from the gradient",
+    (diagnosis.register("deep_grad_missing_x", "the factor x is missing from the gradient",
              "ŷ = (product of the weights)·x: its derivative with respect to a weight keeps the x."),
      lambda w, _, x, y: -float(np.mean(y - np.prod(w) * x)) * ref.others_product(w)),
-    (Mistake("deep_grad_no_division", "every weight gets the same gradient, with the product of *all* the weights",
+    (diagnosis.register("deep_grad_no_division", "every weight gets the same gradient, with the product of *all* the weights",
              "The derivative of the product with respect to w_k leaves out w_k itself."),
      lambda w, _, x, y: np.full(w.size, -_m(x, y, w) * float(np.prod(w)))),
-    (Mistake("deep_grad_times_weight", "the product is multiplied by w_k where it should leave w_k out",
+    (diagnosis.register("deep_grad_times_weight", "the product is multiplied by w_k where it should leave w_k out",
              "The derivative of the product with respect to w_k is the product of the *other* weights."),
      lambda w, _, x, y: -_m(x, y, w) * float(np.prod(w)) * w),
-    (Mistake("deep_grad_wrong_weight", "the product of the weights is divided by the first weight for every k",
+    (diagnosis.register("deep_grad_wrong_weight", "the product of the weights is divided by the first weight for every k",
              "Each gradient leaves out its *own* weight: the k-th one leaves out w_k."),
      lambda w, _, x, y: np.full(w.size, -_m(x, y, w) * ref.others_product(w)[0])),
-    (Mistake("deep_grad_reversed", "the gradients come out in reverse order (each leaves out the mirrored weight)",
+    (diagnosis.register("deep_grad_reversed", "the gradients come out in reverse order (each leaves out the mirrored weight)",
              "The k-th gradient leaves out w_k: check your indexing."),
      lambda w, _, x, y: -_m(x, y, w) * ref.others_product(w)[::-1]),
-    (Mistake("deep_grad_prediction_for_residual", "the prediction is used where the residual (y − ŷ) belongs",
+    (diagnosis.register("deep_grad_prediction_for_residual", "the prediction is used where the residual (y − ŷ) belongs",
              "The derivative of the squared error involves the error, the difference between target and prediction."),
      lambda w, _, x, y: -float(np.mean(x * np.prod(w) * x)) * ref.others_product(w)),
-    (Mistake("deep_grad_target_for_residual", "the target y is used where the residual (y − ŷ) belongs",
+    (diagnosis.register("deep_grad_target_for_residual", "the target y is used where the residual (y − ŷ) belongs",
              "The derivative of the squared error involves the error, the difference between target and prediction."),
      lambda w, _, x, y: -float(np.mean(x * y)) * ref.others_product(w)),
 ]
 
-ZERO_DIVISION = Mistake(
+ZERO_DIVISION = diagnosis.register(
     "deep_grad_zero_division", "the gradient is nan or inf when a weight is 0 (the product divided by w_k)",
     "prod(w) / w_k is 0/0 when w_k = 0. Compute the product of the other weights directly, e.g. the "
     "product of the weights with w_k replaced by 1.",
 )
-PER_SAMPLE = Mistake("deep_grad_per_sample", "one gradient per sample was returned instead of the mean gradient",
+PER_SAMPLE = diagnosis.register("deep_grad_per_sample", "one gradient per sample was returned instead of the mean gradient",
                      "dloss_dw returns D numbers, one per weight: average over the samples.")
 
 

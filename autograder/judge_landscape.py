@@ -53,32 +53,32 @@ def _loss_variant(transform: Callable[[np.ndarray], np.ndarray]) -> Callable[...
 
 LOSS_MISTAKES: list[tuple[Mistake, Callable[..., np.ndarray]]] = [
     (
-        Mistake("grid_loss_half", "the values are half the mean squared error",
+        diagnosis.register("grid_loss_half", "the values are half the mean squared error",
                 "This assignment's loss is the plain mean of the squared residuals, without a factor 1/2."),
         _loss_variant(lambda r: np.mean(r**2, axis=-1) / 2),
     ),
     (
-        Mistake("grid_loss_sum", "the values are n times too large (a sum over the samples where the mean belongs)",
+        diagnosis.register("grid_loss_sum", "the values are n times too large (a sum over the samples where the mean belongs)",
                 "The loss is a mean over the samples: average along the samples' axis."),
         _loss_variant(lambda r: np.sum(r**2, axis=-1)),
     ),
     (
-        Mistake("grid_loss_rmse", "the values are the square root of the loss (a root-mean-square error)",
+        diagnosis.register("grid_loss_rmse", "the values are the square root of the loss (a root-mean-square error)",
                 "Return the mean of the squared residuals itself, not its square root."),
         _loss_variant(lambda r: np.sqrt(np.mean(r**2, axis=-1))),
     ),
     (
-        Mistake("grid_loss_abs", "the values are the mean absolute error",
+        diagnosis.register("grid_loss_abs", "the values are the mean absolute error",
                 "Square the residuals instead of taking their absolute value."),
         _loss_variant(lambda r: np.mean(np.abs(r), axis=-1)),
     ),
     (
-        Mistake("grid_loss_no_square", "the residuals are averaged without being squared",
+        diagnosis.register("grid_loss_no_square", "the residuals are averaged without being squared",
                 "Square each residual before averaging over the samples."),
         _loss_variant(lambda r: np.mean(r, axis=-1)),
     ),
     (
-        Mistake("grid_loss_square_of_mean", "the mean residual is squared (square and mean in the wrong order)",
+        diagnosis.register("grid_loss_square_of_mean", "the mean residual is squared (square and mean in the wrong order)",
                 "Square each residual first, then average."),
         _loss_variant(lambda r: np.mean(r, axis=-1) ** 2),
     ),
@@ -90,12 +90,12 @@ def _loss_sum_of_weights(w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.nd
 
 
 LOSS_MISTAKES.append((
-    Mistake("grid_loss_adds_weights", "the model adds the weights instead of multiplying them",
+    diagnosis.register("grid_loss_adds_weights", "the model adds the weights instead of multiplying them",
             "The prediction at grid point (i, j) is W1[i, j] · W2[i, j] · x."),
     _loss_sum_of_weights,
 ))
 
-TRANSPOSED = diagnosis.Mistake(
+TRANSPOSED = diagnosis.register(
     "grid_transposed", "the result is transposed (rows and columns swapped)",
     "Entry [i, j] of the result belongs to W1[i, j] and W2[i, j]; check how your loops or axes index the grid.",
 )
@@ -254,23 +254,27 @@ def _lr_variants() -> list[tuple[Mistake, Callable[..., float]]]:
         return float(np.mean(x * x))
 
     return [
-        (Mistake("lr_one_over_lambda", "the value is half the right one (1/λ instead of 2/λ)",
+        (diagnosis.register("lr_one_over_lambda", "the value is half the right one (1/λ instead of 2/λ)",
                  "The deviation is multiplied by (1 − ηλ) each step: for which η does |1 − ηλ| reach 1?"),
          lambda w1, w2, x, y: 0.5 * ref.max_stable_lr(w1, w2, x, y)),
-        (Mistake("lr_half_loss_curvature", "the value is twice the right one (the curvature of a loss with a 1/2)",
+        (diagnosis.register("lr_half_loss_curvature", "the value is twice the right one (the curvature of a loss with a 1/2)",
                  "This loss has no factor 1/2: its second derivatives are twice those of half the squared error."),
          lambda w1, w2, x, y: 2 * ref.max_stable_lr(w1, w2, x, y)),
-        (Mistake("lr_diagonal_only", "the value uses one diagonal entry of the Hessian, not its largest eigenvalue",
+        (diagnosis.register("lr_diagonal_only", "the value uses one diagonal entry of the Hessian, not its largest eigenvalue",
                  "Near a minimum the weights move along the Hessian's eigenvectors: take the largest eigenvalue "
                  "of the whole 2×2 matrix, off-diagonal terms included."),
          lambda w1, w2, x, y: 2 / (2 * s_of(x) * max(w1 * w1, w2 * w2))),
-        (Mistake("lr_sum_not_mean", "the value is n times too small (a sum over samples where the mean belongs)",
+        (diagnosis.register("lr_sum_not_mean", "the value is n times too small (a sum over samples where the mean belongs)",
                  "The loss is a mean over the samples, so its curvature is a mean too."),
          lambda w1, w2, x, y: ref.max_stable_lr(w1, w2, x, y) / len(x)),
-        (Mistake("lr_smallest_eigenvalue", "the value is based on the flattest direction, not the steepest",
+        (diagnosis.register("lr_smallest_eigenvalue", "the value is based on the flattest direction, not the steepest",
                  "Along the valley of minima the curvature is 0; the step size is limited by the steepest direction."),
          lambda w1, w2, x, y: float("inf")),
     ]
+
+
+LR_VARIANTS = _lr_variants()
+"""Wrong answers to the largest-stable-learning-rate exercise (registered once, at import)."""
 
 
 def judge_max_lr(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
@@ -290,7 +294,7 @@ def judge_max_lr(request: dict[str, Any], payload: dict[str, Any] | None) -> Ver
         return Verdict(1.0, f"`max_stable_lr` is right at all {len(cases)} minima, and training runs agree: "
                             "just below it they converge, just above it they do not.")
     message = f"`max_stable_lr` is wrong at {right.count(False)} of {len(cases)} minima."
-    for mistake, variant in _lr_variants():
+    for mistake, variant in LR_VARIANTS:
         out = [variant(*_arrays(c)) for c in cases]
         if all(np.isclose(s, o, rtol=1e-6) or (np.isinf(s) and np.isinf(o)) for s, o in zip(student, out)):
             return fail(message, mistake)

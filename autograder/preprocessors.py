@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import tempfile
+import textwrap
 import time
 import traceback
 from typing import Any
@@ -89,7 +90,9 @@ def verdict_outputs(name: str, verdict: Verdict) -> list[NotebookNode]:
                 "error",
                 ename="TestFailed",
                 evalue=verdict.message,
-                traceback=[f"\x1b[0;31mTestFailed\x1b[0m: {verdict.message}"],
+                # Shown as preformatted text (in JupyterLab and in the feedback HTML): wrapped, so
+                # a long explanation is read, not scrolled sideways.
+                traceback=[f"\x1b[0;31mTestFailed\x1b[0m: {textwrap.fill(verdict.message, 100)}"],
             )
         ]
     outputs.append(

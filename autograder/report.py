@@ -291,35 +291,11 @@ def _mistake_counts(data: ClassData) -> list[tuple[str, int, list[str]]]:
     return sorted(((c, n, checks[c]) for c, n in students.items()), key=lambda t: (-t[1], t[0]))
 
 
-def _mistakes_in(value: Any, depth: int = 0) -> Iterator[Mistake]:
-    if isinstance(value, Mistake):
-        yield value
-    elif depth < 2 and isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _mistakes_in(item, depth + 1)
-    elif depth < 2 and isinstance(value, dict):
-        for item in value.values():
-            yield from _mistakes_in(item, depth + 1)
-
-
 def catalogue() -> dict[str, Mistake]:
-    """Every mistake any loaded judge can name, by code.
-
-    :data:`autograder.diagnosis.MISTAKES` first, then the :class:`Mistake` objects
-    that the judges of the other assignments define at module level.
-    """
-    import sys
-
+    """Every mistake any judge can name, by code (each judge registers its own)."""
     from . import checks  # noqa: F401 - loads every assignment, and so every judge
 
-    found = dict(MISTAKES)
-    package = __name__.rpartition(".")[0]
-    for name, module in list(sys.modules.items()):
-        if module is not None and name.startswith(package + "."):
-            for value in list(vars(module).values()):
-                for mistake in _mistakes_in(value):
-                    found.setdefault(mistake.code, mistake)
-    return found
+    return dict(MISTAKES)
 
 
 def _title(code: str, known: dict[str, Mistake] | None = None) -> str:
