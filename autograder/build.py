@@ -154,7 +154,9 @@ def stale_files(assignment: str) -> list[str]:
 def _compare_folder(fresh: Path, committed: Path, label: str, compare_notebook) -> list[str]:  # type: ignore[no-untyped-def]
     problems = []
     fresh_files = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
-    committed_files = {p.relative_to(committed) for p in committed.rglob("*") if p.is_file()} if committed.exists() else set()
+    committed_files = (
+        {p.relative_to(committed) for p in committed.rglob("*") if p.is_file()} if committed.exists() else set()
+    )
     for rel in sorted(fresh_files | committed_files):
         a, b = fresh / rel, committed / rel
         if rel not in committed_files or rel not in fresh_files:

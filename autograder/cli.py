@@ -58,7 +58,9 @@ def score_table(assignment: str, db_url: str | None = None) -> str:
             rows.append((submission.student_id, cells, submission.score, submission.max_score))
     columns = order + sorted({name for _, cells, _, _ in rows for name in cells} - set(order))
     header = ["student", *columns, "total"]
-    table = [header] + [[sid, *(cells.get(c, "-") for c in columns), f"{score:g}/{top:g}"] for sid, cells, score, top in rows]
+    table = [header] + [
+        [sid, *(cells.get(c, "-") for c in columns), f"{score:g}/{top:g}"] for sid, cells, score, top in rows
+    ]
     widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in table]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -331,7 +331,9 @@ def _slope_check(w1: float, w2: float, x: np.ndarray, y: np.ndarray, pair: np.nd
     if cosine < 0:
         return f"{prefix} a small step against your gradient would raise the loss there, not lower it. "
     if cosine > 0.9999 and abs(norm_s / norm_n - 1) > 0.05:
-        return f"{prefix} your gradient points the right way but is {norm_s / norm_n:.3g} times as long as it should be. "
+        return (
+            f"{prefix} your gradient points the right way but is {norm_s / norm_n:.3g} times as long as it should be. "
+        )
     if float(np.linalg.norm(pair - numeric)) < 0.1 * norm_n:
         return f"{prefix} your gradient is near the slope of the loss there, but not on it. "
     return f"{prefix} your gradient does not point where the loss rises fastest. "
@@ -483,9 +485,7 @@ def _judge_steps(case: dict[str, Any], path: np.ndarray, epoch: int, most: int =
         detail, mistakes = explained
         return f"{_titles(mistakes)}." + (f" ({detail})" if detail else "")
     mistake = diagnosis.match_variant(cases, implied, diagnosis.GRADIENT_MISTAKES, expected)
-    if mistake is None and all(
-        diagnosis.close(g, e, PRECISION_RTOL, _scale(e)) for g, e in zip(implied, expected)
-    ):
+    if mistake is None and all(diagnosis.close(g, e, PRECISION_RTOL, _scale(e)) for g, e in zip(implied, expected)):
         mistake = diagnosis.LOST_PRECISION
     return f"{mistake.title}." if mistake else ""
 

@@ -43,18 +43,26 @@ def _side_effect(case: dict[str, Any], result: dict[str, Any]) -> bool:
     return not np.array_equal(np.array(after[0], dtype=float), np.asarray(case["init"], dtype=float))
 
 
-SIDE_EFFECT = diagnosis.register("deep_side_effect", "calling the method changed self.w",
-                      "forward, loss and dloss_dw only compute and return; train is the one place that updates the weights.")
+SIDE_EFFECT = diagnosis.register(
+    "deep_side_effect",
+    "calling the method changed self.w",
+    "forward, loss and dloss_dw only compute and return; train is the one place that updates the weights.",
+)
 
 
-def _compare(cases: list[dict[str, Any]], student: list[np.ndarray], expected: list[np.ndarray],
-             variants: list[tuple[Mistake, Callable[..., Any]]], what: str, hint: str,
-             praise: str = "right at depths {lo} to {hi}, negative weights included") -> Verdict:
+def _compare(
+    cases: list[dict[str, Any]],
+    student: list[np.ndarray],
+    expected: list[np.ndarray],
+    variants: list[tuple[Mistake, Callable[..., Any]]],
+    what: str,
+    hint: str,
+    praise: str = "right at depths {lo} to {hi}, negative weights included",
+) -> Verdict:
     right = [close(s, e) for s, e in zip(student, expected)]
     if all(right):
         depths = [len(c["init"]) for c in cases]
-        return Verdict(1.0, f"`{what}` is {praise.format(lo=min(depths), hi=max(depths))} "
-                            f"({len(cases)} test cases).")
+        return Verdict(1.0, f"`{what}` is {praise.format(lo=min(depths), hi=max(depths))} ({len(cases)} test cases).")
     message = f"`{what}` is wrong on {right.count(False)} of {len(cases)} test cases."
     mistake = diagnosis.match_variant([_case(c) for c in cases], student, variants, expected)
     if mistake:
@@ -68,24 +76,54 @@ def _compare(cases: list[dict[str, Any]], student: list[np.ndarray], expected: l
 # -- forward --------------------------------------------------------------------------------------
 
 FORWARD_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
-    (diagnosis.register("deep_forward_sum", "the forward pass adds the weights (your outputs equal sum(w)·x)",
-             "Layers compose by multiplication: each layer scales what it receives."),
-     lambda w, _, x, y=None: np.sum(w) * x),
-    (diagnosis.register("deep_forward_first_weight", "the forward pass uses only the first weight",
-             "Every one of the D layers scales the signal."),
-     lambda w, _, x, y=None: w[0] * x),
-    (diagnosis.register("deep_forward_last_weight", "the forward pass uses only the last weight",
-             "Every one of the D layers scales the signal."),
-     lambda w, _, x, y=None: w[-1] * x),
-    (diagnosis.register("deep_forward_power", "the forward pass raises the first weight to the power D",
-             "The weights are not all equal in general: multiply all of them."),
-     lambda w, _, x, y=None: w[0] ** w.size * x),
-    (diagnosis.register("deep_forward_no_x", "the forward pass does not use x (every prediction is the product of the weights)",
-             "The prediction for each input depends on that input."),
-     lambda w, _, x, y=None: np.full_like(x, np.prod(w))),
-    (diagnosis.register("deep_forward_abs", "the forward pass is right only when the product of the weights is positive",
-             "Look for abs(): weights, and their product, can be negative."),
-     lambda w, _, x, y=None: np.abs(np.prod(w)) * x),
+    (
+        diagnosis.register(
+            "deep_forward_sum",
+            "the forward pass adds the weights (your outputs equal sum(w)·x)",
+            "Layers compose by multiplication: each layer scales what it receives.",
+        ),
+        lambda w, _, x, y=None: np.sum(w) * x,
+    ),
+    (
+        diagnosis.register(
+            "deep_forward_first_weight",
+            "the forward pass uses only the first weight",
+            "Every one of the D layers scales the signal.",
+        ),
+        lambda w, _, x, y=None: w[0] * x,
+    ),
+    (
+        diagnosis.register(
+            "deep_forward_last_weight",
+            "the forward pass uses only the last weight",
+            "Every one of the D layers scales the signal.",
+        ),
+        lambda w, _, x, y=None: w[-1] * x,
+    ),
+    (
+        diagnosis.register(
+            "deep_forward_power",
+            "the forward pass raises the first weight to the power D",
+            "The weights are not all equal in general: multiply all of them.",
+        ),
+        lambda w, _, x, y=None: w[0] ** w.size * x,
+    ),
+    (
+        diagnosis.register(
+            "deep_forward_no_x",
+            "the forward pass does not use x (every prediction is the product of the weights)",
+            "The prediction for each input depends on that input.",
+        ),
+        lambda w, _, x, y=None: np.full_like(x, np.prod(w)),
+    ),
+    (
+        diagnosis.register(
+            "deep_forward_abs",
+            "the forward pass is right only when the product of the weights is positive",
+            "Look for abs(): weights, and their product, can be negative.",
+        ),
+        lambda w, _, x, y=None: np.abs(np.prod(w)) * x,
+    ),
 ]
 
 
@@ -106,37 +144,71 @@ def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Ve
         if out is None:
             return fail(f"`forward` did not return numbers with {describe(case)}.")
         if out.shape != x.shape:
-            return fail(f"`forward` returned shape {out.shape} for an input of shape {x.shape}: "
-                        "one prediction per input, shaped like x.")
+            return fail(
+                f"`forward` returned shape {out.shape} for an input of shape {x.shape}: "
+                "one prediction per input, shaped like x."
+            )
         if _side_effect(case, result):
             return fail("`forward` is not a pure computation.", SIDE_EFFECT)
         student.append(out)
         expected.append(ref.forward(w, x))
-    return _compare(cases, student, expected, FORWARD_MISTAKES, "forward",
-                    "Check by hand: with weights [2, -3, 0.5] and x = [1, 2] the predictions are [-3, -6].")
+    return _compare(
+        cases,
+        student,
+        expected,
+        FORWARD_MISTAKES,
+        "forward",
+        "Check by hand: with weights [2, -3, 0.5] and x = [1, 2] the predictions are [-3, -6].",
+    )
 
 
 # -- loss -------------------------------------------------------------------------------------------
 
 LOSS_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
-    (diagnosis.register("deep_loss_full_mse", "the loss is twice the right value: the full mean squared error",
-             "This network's loss is *half* the mean squared error, as its docstring says."),
-     lambda w, _, yt, yp: np.mean((yt - yp) ** 2)),
-    (diagnosis.register("deep_loss_sum", "the loss is a sum over the samples where the mean belongs",
-             "Average over the samples (and keep the factor 1/2)."),
-     lambda w, _, yt, yp: np.sum((yt - yp) ** 2) / 2),
-    (diagnosis.register("deep_loss_full_sum", "the loss is the sum of squared errors, without the mean or the 1/2",
-             "The loss is half the *mean* of the squared residuals."),
-     lambda w, _, yt, yp: np.sum((yt - yp) ** 2)),
-    (diagnosis.register("deep_loss_quarter", "the loss is half the right value (halved twice)",
-             "Take the factor 1/2 once."),
-     lambda w, _, yt, yp: np.mean((yt - yp) ** 2) / 4),
-    (diagnosis.register("deep_loss_abs", "the loss uses absolute values instead of squares",
-             "Square the residuals."),
-     lambda w, _, yt, yp: np.mean(np.abs(yt - yp)) / 2),
-    (diagnosis.register("deep_loss_rmse", "the loss is a root-mean-square error",
-             "No square root: half the mean of the squared residuals."),
-     lambda w, _, yt, yp: np.sqrt(np.mean((yt - yp) ** 2)) / 2),
+    (
+        diagnosis.register(
+            "deep_loss_full_mse",
+            "the loss is twice the right value: the full mean squared error",
+            "This network's loss is *half* the mean squared error, as its docstring says.",
+        ),
+        lambda w, _, yt, yp: np.mean((yt - yp) ** 2),
+    ),
+    (
+        diagnosis.register(
+            "deep_loss_sum",
+            "the loss is a sum over the samples where the mean belongs",
+            "Average over the samples (and keep the factor 1/2).",
+        ),
+        lambda w, _, yt, yp: np.sum((yt - yp) ** 2) / 2,
+    ),
+    (
+        diagnosis.register(
+            "deep_loss_full_sum",
+            "the loss is the sum of squared errors, without the mean or the 1/2",
+            "The loss is half the *mean* of the squared residuals.",
+        ),
+        lambda w, _, yt, yp: np.sum((yt - yp) ** 2),
+    ),
+    (
+        diagnosis.register(
+            "deep_loss_quarter", "the loss is half the right value (halved twice)", "Take the factor 1/2 once."
+        ),
+        lambda w, _, yt, yp: np.mean((yt - yp) ** 2) / 4,
+    ),
+    (
+        diagnosis.register(
+            "deep_loss_abs", "the loss uses absolute values instead of squares", "Square the residuals."
+        ),
+        lambda w, _, yt, yp: np.mean(np.abs(yt - yp)) / 2,
+    ),
+    (
+        diagnosis.register(
+            "deep_loss_rmse",
+            "the loss is a root-mean-square error",
+            "No square root: half the mean of the squared residuals.",
+        ),
+        lambda w, _, yt, yp: np.sqrt(np.mean((yt - yp) ** 2)) / 2,
+    ),
 ]
 
 
@@ -150,12 +222,21 @@ def judge_loss(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdi
         _, _, y_t, y_p = _case(case)
         out = values(result.get("out"))
         if out is None or out.size != 1:
-            return fail(f"`loss` should return one number; with {len(y_t)} samples it returned "
-                        f"{'something else' if out is None else f'shape {out.shape}'}.")
+            return fail(
+                f"`loss` should return one number; with {len(y_t)} samples it returned "
+                f"{'something else' if out is None else f'shape {out.shape}'}."
+            )
         student.append(out.reshape(()))
         expected.append(np.asarray(ref.loss(y_t, y_p)))
-    return _compare(cases, student, expected, LOSS_MISTAKES, "loss",
-                    "Check by hand: residuals [1, 2] give (1 + 4) / 2 / 2 = 1.25.", "right")
+    return _compare(
+        cases,
+        student,
+        expected,
+        LOSS_MISTAKES,
+        "loss",
+        "Check by hand: residuals [1, 2] give (1 + 4) / 2 / 2 = 1.25.",
+        "right",
+    )
 
 
 # -- dloss_dw ---------------------------------------------------------------------------------------
@@ -166,49 +247,108 @@ def _m(x: np.ndarray, y: np.ndarray, w: Weights) -> float:
 
 
 GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
-    (diagnosis.register("deep_grad_sign", "the gradient has the right size but the wrong sign",
-             "The inner derivative of (y − ŷ) with respect to a weight carries a minus sign; a small step "
-             "against your gradient should lower the loss."),
-     lambda w, _, x, y: -ref.gradients(w, x, y)),
-    (diagnosis.register("deep_grad_factor_2", "the gradient is twice the right value (the gradient of the full squared error)",
-             "This loss is *half* the mean squared error: the 1/2 cancels the 2 from the square."),
-     lambda w, _, x, y: 2 * ref.gradients(w, x, y)),
-    (diagnosis.register("deep_grad_half", "the gradient is half the right value",
-             "The 1/2 of the loss and the 2 from the square cancel: neither is left over."),
-     lambda w, _, x, y: 0.5 * ref.gradients(w, x, y)),
-    (diagnosis.register("deep_grad_sum_not_mean", "the gradient is n times too large (a sum where the mean belongs)",
-             "The loss is a mean over the samples, so its gradient is a mean too."),
-     lambda w, _, x, y: len(x) * ref.gradients(w, x, y)),
-    (diagnosis.register("deep_grad_missing_x", "the factor x is missing from the gradient",
-             "ŷ = (product of the weights)·x: its derivative with respect to a weight keeps the x."),
-     lambda w, _, x, y: -float(np.mean(y - np.prod(w) * x)) * ref.others_product(w)),
-    (diagnosis.register("deep_grad_no_division", "every weight gets the same gradient, with the product of *all* the weights",
-             "The derivative of the product with respect to w_k leaves out w_k itself."),
-     lambda w, _, x, y: np.full(w.size, -_m(x, y, w) * float(np.prod(w)))),
-    (diagnosis.register("deep_grad_times_weight", "the product is multiplied by w_k where it should leave w_k out",
-             "The derivative of the product with respect to w_k is the product of the *other* weights."),
-     lambda w, _, x, y: -_m(x, y, w) * float(np.prod(w)) * w),
-    (diagnosis.register("deep_grad_wrong_weight", "the product of the weights is divided by the first weight for every k",
-             "Each gradient leaves out its *own* weight: the k-th one leaves out w_k."),
-     lambda w, _, x, y: np.full(w.size, -_m(x, y, w) * ref.others_product(w)[0])),
-    (diagnosis.register("deep_grad_reversed", "the gradients come out in reverse order (each leaves out the mirrored weight)",
-             "The k-th gradient leaves out w_k: check your indexing."),
-     lambda w, _, x, y: -_m(x, y, w) * ref.others_product(w)[::-1]),
-    (diagnosis.register("deep_grad_prediction_for_residual", "the prediction is used where the residual (y − ŷ) belongs",
-             "The derivative of the squared error involves the error, the difference between target and prediction."),
-     lambda w, _, x, y: -float(np.mean(x * np.prod(w) * x)) * ref.others_product(w)),
-    (diagnosis.register("deep_grad_target_for_residual", "the target y is used where the residual (y − ŷ) belongs",
-             "The derivative of the squared error involves the error, the difference between target and prediction."),
-     lambda w, _, x, y: -float(np.mean(x * y)) * ref.others_product(w)),
+    (
+        diagnosis.register(
+            "deep_grad_sign",
+            "the gradient has the right size but the wrong sign",
+            "The inner derivative of (y − ŷ) with respect to a weight carries a minus sign; a small step "
+            "against your gradient should lower the loss.",
+        ),
+        lambda w, _, x, y: -ref.gradients(w, x, y),
+    ),
+    (
+        diagnosis.register(
+            "deep_grad_factor_2",
+            "the gradient is twice the right value (the gradient of the full squared error)",
+            "This loss is *half* the mean squared error: the 1/2 cancels the 2 from the square.",
+        ),
+        lambda w, _, x, y: 2 * ref.gradients(w, x, y),
+    ),
+    (
+        diagnosis.register(
+            "deep_grad_half",
+            "the gradient is half the right value",
+            "The 1/2 of the loss and the 2 from the square cancel: neither is left over.",
+        ),
+        lambda w, _, x, y: 0.5 * ref.gradients(w, x, y),
+    ),
+    (
+        diagnosis.register(
+            "deep_grad_sum_not_mean",
+            "the gradient is n times too large (a sum where the mean belongs)",
+            "The loss is a mean over the samples, so its gradient is a mean too.",
+        ),
+        lambda w, _, x, y: len(x) * ref.gradients(w, x, y),
+    ),
+    (
+        diagnosis.register(
+            "deep_grad_missing_x",
+            "the factor x is missing from the gradient",
+            "ŷ = (product of the weights)·x: its derivative with respect to a weight keeps the x.",
+        ),
+        lambda w, _, x, y: -float(np.mean(y - np.prod(w) * x)) * ref.others_product(w),
+    ),
+    (
+        diagnosis.register(
+            "deep_grad_no_division",
+            "every weight gets the same gradient, with the product of *all* the weights",
+            "The derivative of the product with respect to w_k leaves out w_k itself.",
+        ),
+        lambda w, _, x, y: np.full(w.size, -_m(x, y, w) * float(np.prod(w))),
+    ),
+    (
+        diagnosis.register(
+            "deep_grad_times_weight",
+            "the product is multiplied by w_k where it should leave w_k out",
+            "The derivative of the product with respect to w_k is the product of the *other* weights.",
+        ),
+        lambda w, _, x, y: -_m(x, y, w) * float(np.prod(w)) * w,
+    ),
+    (
+        diagnosis.register(
+            "deep_grad_wrong_weight",
+            "the product of the weights is divided by the first weight for every k",
+            "Each gradient leaves out its *own* weight: the k-th one leaves out w_k.",
+        ),
+        lambda w, _, x, y: np.full(w.size, -_m(x, y, w) * ref.others_product(w)[0]),
+    ),
+    (
+        diagnosis.register(
+            "deep_grad_reversed",
+            "the gradients come out in reverse order (each leaves out the mirrored weight)",
+            "The k-th gradient leaves out w_k: check your indexing.",
+        ),
+        lambda w, _, x, y: -_m(x, y, w) * ref.others_product(w)[::-1],
+    ),
+    (
+        diagnosis.register(
+            "deep_grad_prediction_for_residual",
+            "the prediction is used where the residual (y − ŷ) belongs",
+            "The derivative of the squared error involves the error, the difference between target and prediction.",
+        ),
+        lambda w, _, x, y: -float(np.mean(x * np.prod(w) * x)) * ref.others_product(w),
+    ),
+    (
+        diagnosis.register(
+            "deep_grad_target_for_residual",
+            "the target y is used where the residual (y − ŷ) belongs",
+            "The derivative of the squared error involves the error, the difference between target and prediction.",
+        ),
+        lambda w, _, x, y: -float(np.mean(x * y)) * ref.others_product(w),
+    ),
 ]
 
 ZERO_DIVISION = diagnosis.register(
-    "deep_grad_zero_division", "the gradient is nan or inf when a weight is 0 (the product divided by w_k)",
+    "deep_grad_zero_division",
+    "the gradient is nan or inf when a weight is 0 (the product divided by w_k)",
     "prod(w) / w_k is 0/0 when w_k = 0. Compute the product of the other weights directly, e.g. the "
     "product of the weights with w_k replaced by 1.",
 )
-PER_SAMPLE = diagnosis.register("deep_grad_per_sample", "one gradient per sample was returned instead of the mean gradient",
-                     "dloss_dw returns D numbers, one per weight: average over the samples.")
+PER_SAMPLE = diagnosis.register(
+    "deep_grad_per_sample",
+    "one gradient per sample was returned instead of the mean gradient",
+    "dloss_dw returns D numbers, one per weight: average over the samples.",
+)
 
 
 def _gradients(cases: list[dict[str, Any]], results: list[dict[str, Any]]) -> tuple[list[np.ndarray], Verdict | None]:
@@ -221,8 +361,10 @@ def _gradients(cases: list[dict[str, Any]], results: list[dict[str, Any]]) -> tu
         if out.size != w.size:
             if x.size in out.shape and x.size > 1:
                 return [], fail("`dloss_dw` returned per-sample values.", PER_SAMPLE)
-            return [], fail(f"`dloss_dw` should return one gradient per weight, shape ({w.size},), "
-                            f"with {describe(case)}; it returned shape {out.shape}.")
+            return [], fail(
+                f"`dloss_dw` should return one gradient per weight, shape ({w.size},), "
+                f"with {describe(case)}; it returned shape {out.shape}."
+            )
         if _side_effect(case, result):
             return [], fail("`dloss_dw` is not a pure computation.", SIDE_EFFECT)
         student.append(out.reshape(w.size))
@@ -244,8 +386,14 @@ def judge_dloss_dw(request: dict[str, Any], payload: dict[str, Any] | None) -> V
     if verdict:
         return verdict
     expected = [_expected_gradient(c) for c in cases]
-    return _compare(cases, student, expected, GRADIENT_MISTAKES, "dloss_dw",
-                    "Compare with finite differences of your loss (check_gradient_numerically).")
+    return _compare(
+        cases,
+        student,
+        expected,
+        GRADIENT_MISTAKES,
+        "dloss_dw",
+        "Compare with finite differences of your loss (check_gradient_numerically).",
+    )
 
 
 def judge_zero_weight(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
@@ -261,9 +409,15 @@ def judge_zero_weight(request: dict[str, Any], payload: dict[str, Any] | None) -
     for case, s in zip(cases, student):
         if not np.all(np.isfinite(s)):
             return fail(f"With {describe(case)}, `dloss_dw` returned {np.round(s, 4).tolist()}.", ZERO_DIVISION)
-    return _compare(cases, student, expected, GRADIENT_MISTAKES, "dloss_dw",
-                    "When w_k = 0, every gradient but the k-th contains w_k as a factor.",
-                    "right with zero weights")
+    return _compare(
+        cases,
+        student,
+        expected,
+        GRADIENT_MISTAKES,
+        "dloss_dw",
+        "When w_k = 0, every gradient but the k-th contains w_k as a factor.",
+        "right with zero weights",
+    )
 
 
 # -- training ---------------------------------------------------------------------------------------
@@ -284,9 +438,11 @@ def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verd
         if loss is None or weights is None:
             return fail("`train` did not return (loss_records, weight_records) as numbers.")
         if loss.shape != ref_loss.shape or weights.shape != ref_weights.shape:
-            return fail(f"Training with {describe(case)}, learning rate {lr}: the records have shapes {loss.shape} "
-                        f"and {weights.shape}, expected {ref_loss.shape} and {ref_weights.shape}. "
-                        "Does the run stop early (a gradient that is not finite)? Is `train` still as given?")
+            return fail(
+                f"Training with {describe(case)}, learning rate {lr}: the records have shapes {loss.shape} "
+                f"and {weights.shape}, expected {ref_loss.shape} and {ref_weights.shape}. "
+                "Does the run stop early (a gradient that is not finite)? Is `train` still as given?"
+            )
         ok_loss = diagnosis.close(loss, ref_loss, TRAIN_RTOL, 1e-3 + float(np.max(ref_loss)))
         ok_w = diagnosis.close(weights, ref_weights, TRAIN_RTOL, 1 + float(np.max(np.abs(ref_weights))))
         if not (ok_loss and ok_w):
@@ -296,7 +452,10 @@ def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verd
                 where = "The first loss is right but the first update is not: the fault is in dloss_dw."
             else:
                 where = "The first epoch is right and later ones are not: do your methods keep state between calls?"
-            return fail(f"Training with {describe(case)}, learning rate {lr}: the "
-                        f"{'loss curve' if not ok_loss else 'weight trajectory'} departs from the reference. {where}")
-    return Verdict(1.0, f"The loss curves and weight trajectories of {len(request['cases'])} training runs match the reference.")
-
+            return fail(
+                f"Training with {describe(case)}, learning rate {lr}: the "
+                f"{'loss curve' if not ok_loss else 'weight trajectory'} departs from the reference. {where}"
+            )
+    return Verdict(
+        1.0, f"The loss curves and weight trajectories of {len(request['cases'])} training runs match the reference."
+    )

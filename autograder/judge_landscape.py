@@ -53,33 +53,51 @@ def _loss_variant(transform: Callable[[np.ndarray], np.ndarray]) -> Callable[...
 
 LOSS_MISTAKES: list[tuple[Mistake, Callable[..., np.ndarray]]] = [
     (
-        diagnosis.register("grid_loss_half", "the values are half the mean squared error",
-                "This assignment's loss is the plain mean of the squared residuals, without a factor 1/2."),
+        diagnosis.register(
+            "grid_loss_half",
+            "the values are half the mean squared error",
+            "This assignment's loss is the plain mean of the squared residuals, without a factor 1/2.",
+        ),
         _loss_variant(lambda r: np.mean(r**2, axis=-1) / 2),
     ),
     (
-        diagnosis.register("grid_loss_sum", "the values are n times too large (a sum over the samples where the mean belongs)",
-                "The loss is a mean over the samples: average along the samples' axis."),
+        diagnosis.register(
+            "grid_loss_sum",
+            "the values are n times too large (a sum over the samples where the mean belongs)",
+            "The loss is a mean over the samples: average along the samples' axis.",
+        ),
         _loss_variant(lambda r: np.sum(r**2, axis=-1)),
     ),
     (
-        diagnosis.register("grid_loss_rmse", "the values are the square root of the loss (a root-mean-square error)",
-                "Return the mean of the squared residuals itself, not its square root."),
+        diagnosis.register(
+            "grid_loss_rmse",
+            "the values are the square root of the loss (a root-mean-square error)",
+            "Return the mean of the squared residuals itself, not its square root.",
+        ),
         _loss_variant(lambda r: np.sqrt(np.mean(r**2, axis=-1))),
     ),
     (
-        diagnosis.register("grid_loss_abs", "the values are the mean absolute error",
-                "Square the residuals instead of taking their absolute value."),
+        diagnosis.register(
+            "grid_loss_abs",
+            "the values are the mean absolute error",
+            "Square the residuals instead of taking their absolute value.",
+        ),
         _loss_variant(lambda r: np.mean(np.abs(r), axis=-1)),
     ),
     (
-        diagnosis.register("grid_loss_no_square", "the residuals are averaged without being squared",
-                "Square each residual before averaging over the samples."),
+        diagnosis.register(
+            "grid_loss_no_square",
+            "the residuals are averaged without being squared",
+            "Square each residual before averaging over the samples.",
+        ),
         _loss_variant(lambda r: np.mean(r, axis=-1)),
     ),
     (
-        diagnosis.register("grid_loss_square_of_mean", "the mean residual is squared (square and mean in the wrong order)",
-                "Square each residual first, then average."),
+        diagnosis.register(
+            "grid_loss_square_of_mean",
+            "the mean residual is squared (square and mean in the wrong order)",
+            "Square each residual first, then average.",
+        ),
         _loss_variant(lambda r: np.mean(r, axis=-1) ** 2),
     ),
 ]
@@ -89,20 +107,30 @@ def _loss_sum_of_weights(w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.nd
     return np.mean((y - (w1 + w2)[..., None] * x) ** 2, axis=-1)
 
 
-LOSS_MISTAKES.append((
-    diagnosis.register("grid_loss_adds_weights", "the model adds the weights instead of multiplying them",
-            "The prediction at grid point (i, j) is W1[i, j] · W2[i, j] · x."),
-    _loss_sum_of_weights,
-))
+LOSS_MISTAKES.append(
+    (
+        diagnosis.register(
+            "grid_loss_adds_weights",
+            "the model adds the weights instead of multiplying them",
+            "The prediction at grid point (i, j) is W1[i, j] · W2[i, j] · x.",
+        ),
+        _loss_sum_of_weights,
+    )
+)
 
 TRANSPOSED = diagnosis.register(
-    "grid_transposed", "the result is transposed (rows and columns swapped)",
+    "grid_transposed",
+    "the result is transposed (rows and columns swapped)",
     "Entry [i, j] of the result belongs to W1[i, j] and W2[i, j]; check how your loops or axes index the grid.",
 )
 
 
-def _match(cases: list[dict[str, Any]], student: list[np.ndarray], expected: list[np.ndarray],
-           variants: list[tuple[Mistake, Callable[..., Any]]]) -> Mistake | None:
+def _match(
+    cases: list[dict[str, Any]],
+    student: list[np.ndarray],
+    expected: list[np.ndarray],
+    variants: list[tuple[Mistake, Callable[..., Any]]],
+) -> Mistake | None:
     """The first variant that differs from the right answer and matches the student on every case."""
     for mistake, variant in variants:
         outputs = [np.asarray(variant(*_arrays(c)), dtype=float) for c in cases]
@@ -117,8 +145,10 @@ def _how_far(student: np.ndarray, expected: np.ndarray) -> str:
     scale = float(np.max(np.abs(expected))) or 1.0
     worst = int(np.argmax(np.abs(student - expected)))
     index = np.unravel_index(worst, expected.shape)
-    return f"the largest error is {100 * abs(float(student.flat[worst] - expected.flat[worst])) / scale:.3g}% " \
-           f"of the values' size, at index {tuple(int(i) for i in index)}"
+    return (
+        f"the largest error is {100 * abs(float(student.flat[worst] - expected.flat[worst])) / scale:.3g}% "
+        f"of the values' size, at index {tuple(int(i) for i in index)}"
+    )
 
 
 def judge_loss_grid(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
@@ -135,8 +165,10 @@ def judge_loss_grid(request: dict[str, Any], payload: dict[str, Any] | None) -> 
         if got.shape != want.shape:
             if got.shape == want.shape[::-1] and close(got.T, want):
                 return fail("`loss_grid` returned the right numbers in the wrong layout.", TRANSPOSED)
-            return fail(f"`loss_grid` returned shape {got.shape} for {_grid_case(case)}: it should return one "
-                        "loss per grid point, an array shaped like W1.")
+            return fail(
+                f"`loss_grid` returned shape {got.shape} for {_grid_case(case)}: it should return one "
+                "loss per grid point, an array shaped like W1."
+            )
         student.append(got)
         expected.append(want)
     if all(close(s, e) for s, e in zip(student, expected)):
@@ -226,8 +258,11 @@ def judge_saddle(request: dict[str, Any], payload: dict[str, Any] | None) -> Ver
         if bool(got.ravel()[0]) != ref.ends_at_saddle(*case["args"]):
             wrong.append((case, bool(got.ravel()[0])))
     if not wrong:
-        return Verdict(1.0, f"`ends_at_saddle` is right on all {len(request['cases'])} starting points, "
-                            "for data of both signs of slope.")
+        return Verdict(
+            1.0,
+            f"`ends_at_saddle` is right on all {len(request['cases'])} starting points, "
+            "for data of both signs of slope.",
+        )
     case, said = wrong[0]
     w1, w2, a = case["args"]
     x = np.linspace(0.0, 1.0, 10)
@@ -254,22 +289,47 @@ def _lr_variants() -> list[tuple[Mistake, Callable[..., float]]]:
         return float(np.mean(x * x))
 
     return [
-        (diagnosis.register("lr_one_over_lambda", "the value is half the right one (1/λ instead of 2/λ)",
-                 "The deviation is multiplied by (1 − ηλ) each step: for which η does |1 − ηλ| reach 1?"),
-         lambda w1, w2, x, y: 0.5 * ref.max_stable_lr(w1, w2, x, y)),
-        (diagnosis.register("lr_half_loss_curvature", "the value is twice the right one (the curvature of a loss with a 1/2)",
-                 "This loss has no factor 1/2: its second derivatives are twice those of half the squared error."),
-         lambda w1, w2, x, y: 2 * ref.max_stable_lr(w1, w2, x, y)),
-        (diagnosis.register("lr_diagonal_only", "the value uses one diagonal entry of the Hessian, not its largest eigenvalue",
-                 "Near a minimum the weights move along the Hessian's eigenvectors: take the largest eigenvalue "
-                 "of the whole 2×2 matrix, off-diagonal terms included."),
-         lambda w1, w2, x, y: 2 / (2 * s_of(x) * max(w1 * w1, w2 * w2))),
-        (diagnosis.register("lr_sum_not_mean", "the value is n times too small (a sum over samples where the mean belongs)",
-                 "The loss is a mean over the samples, so its curvature is a mean too."),
-         lambda w1, w2, x, y: ref.max_stable_lr(w1, w2, x, y) / len(x)),
-        (diagnosis.register("lr_smallest_eigenvalue", "the value is based on the flattest direction, not the steepest",
-                 "Along the valley of minima the curvature is 0; the step size is limited by the steepest direction."),
-         lambda w1, w2, x, y: float("inf")),
+        (
+            diagnosis.register(
+                "lr_one_over_lambda",
+                "the value is half the right one (1/λ instead of 2/λ)",
+                "The deviation is multiplied by (1 − ηλ) each step: for which η does |1 − ηλ| reach 1?",
+            ),
+            lambda w1, w2, x, y: 0.5 * ref.max_stable_lr(w1, w2, x, y),
+        ),
+        (
+            diagnosis.register(
+                "lr_half_loss_curvature",
+                "the value is twice the right one (the curvature of a loss with a 1/2)",
+                "This loss has no factor 1/2: its second derivatives are twice those of half the squared error.",
+            ),
+            lambda w1, w2, x, y: 2 * ref.max_stable_lr(w1, w2, x, y),
+        ),
+        (
+            diagnosis.register(
+                "lr_diagonal_only",
+                "the value uses one diagonal entry of the Hessian, not its largest eigenvalue",
+                "Near a minimum the weights move along the Hessian's eigenvectors: take the largest eigenvalue "
+                "of the whole 2×2 matrix, off-diagonal terms included.",
+            ),
+            lambda w1, w2, x, y: 2 / (2 * s_of(x) * max(w1 * w1, w2 * w2)),
+        ),
+        (
+            diagnosis.register(
+                "lr_sum_not_mean",
+                "the value is n times too small (a sum over samples where the mean belongs)",
+                "The loss is a mean over the samples, so its curvature is a mean too.",
+            ),
+            lambda w1, w2, x, y: ref.max_stable_lr(w1, w2, x, y) / len(x),
+        ),
+        (
+            diagnosis.register(
+                "lr_smallest_eigenvalue",
+                "the value is based on the flattest direction, not the steepest",
+                "Along the valley of minima the curvature is 0; the step size is limited by the steepest direction.",
+            ),
+            lambda w1, w2, x, y: float("inf"),
+        ),
     ]
 
 
@@ -291,8 +351,11 @@ def judge_max_lr(request: dict[str, Any], payload: dict[str, Any] | None) -> Ver
         expected.append(ref.max_stable_lr(*_arrays(case)))
     right = [np.isclose(s, e, rtol=LR_RTOL, atol=0) for s, e in zip(student, expected)]
     if all(right):
-        return Verdict(1.0, f"`max_stable_lr` is right at all {len(cases)} minima, and training runs agree: "
-                            "just below it they converge, just above it they do not.")
+        return Verdict(
+            1.0,
+            f"`max_stable_lr` is right at all {len(cases)} minima, and training runs agree: "
+            "just below it they converge, just above it they do not.",
+        )
     message = f"`max_stable_lr` is wrong at {right.count(False)} of {len(cases)} minima."
     for mistake, variant in LR_VARIANTS:
         out = [variant(*_arrays(c)) for c in cases]
@@ -302,12 +365,18 @@ def judge_max_lr(request: dict[str, Any], payload: dict[str, Any] | None) -> Ver
     w1, w2, x, y = _arrays(cases[first])
     lr = student[first]
     if not np.isfinite(lr) or lr <= 0:
-        return fail(f"{message} At {_minimum_case(cases[first])} it returned {lr}: a learning rate is a positive number.")
+        return fail(
+            f"{message} At {_minimum_case(cases[first])} it returned {lr}: a learning rate is a positive number."
+        )
     if ref.converges_near(w1, w2, x, y, 1.02 * lr):
-        evidence = f"training from next to it with 1.02 × your value ({1.02 * lr:.4g}) still converges, so yours is too small"
+        evidence = (
+            f"training from next to it with 1.02 × your value ({1.02 * lr:.4g}) still converges, so yours is too small"
+        )
     elif not ref.converges_near(w1, w2, x, y, 0.98 * lr):
         evidence = f"training from next to it with 0.98 × your value ({0.98 * lr:.4g}) does not converge, so yours is too large"
     else:
         evidence = "your value is within 2% but not within 0.1%"
-    return fail(f"{message} At {_minimum_case(cases[first])}, {evidence}. Compute the curvature (the Hessian) "
-                "there and use its largest eigenvalue.")
+    return fail(
+        f"{message} At {_minimum_case(cases[first])}, {evidence}. Compute the curvature (the Hessian) "
+        "there and use its largest eigenvalue."
+    )

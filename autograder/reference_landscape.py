@@ -84,7 +84,9 @@ def train_path(init: tuple[float, float], x: ArrayLike, y: ArrayLike, lr: float,
     return path
 
 
-def converges_near(w1: float, w2: float, x: ArrayLike, y: ArrayLike, lr: float, n_ep: int = 60, nudge: float = 1e-4) -> bool:
+def converges_near(
+    w1: float, w2: float, x: ArrayLike, y: ArrayLike, lr: float, n_ep: int = 60, nudge: float = 1e-4
+) -> bool:
     """Training run: start a small step off the minimum ``(w1, w2)`` across the valley; does it come back?
 
     Near the minimum the step across the valley is multiplied by ``1 - lr * lambda`` each epoch, so

@@ -108,7 +108,11 @@ def _verdicts_in(nb: dict[str, Any]) -> Iterator[dict[str, Any]]:
         for place in [cell, *(o for o in cell.get("outputs", []) if isinstance(o, dict))]:
             meta = place.get("metadata")
             found = meta.get(VERDICT_KEY) if isinstance(meta, dict) else None
-            if found is None and isinstance(place.get("data"), dict) and isinstance(place["data"].get(VERDICT_MIME), str):
+            if (
+                found is None
+                and isinstance(place.get("data"), dict)
+                and isinstance(place["data"].get(VERDICT_MIME), str)
+            ):
                 try:
                     found = json.loads(place["data"][VERDICT_MIME])
                 except ValueError:
@@ -379,7 +383,12 @@ def render(data: ClassData) -> str:
         )
     out.append("</table>")
     if auto_labels:
-        out.append(_img(_bar_chart(auto_labels, auto_rates, "Pass rate per test", "% of students with full marks", 100), "Pass rate per test"))
+        out.append(
+            _img(
+                _bar_chart(auto_labels, auto_rates, "Pass rate per test", "% of students with full marks", 100),
+                "Pass rate per test",
+            )
+        )
 
     out.append("<h2>Diagnosed mistakes</h2>")
     if counts:
@@ -391,7 +400,12 @@ def render(data: ClassData) -> str:
                 f"<td class='num'>{count}</td><td class='num'>{_pct(count, n)}</td></tr>"
             )
         out.append("</table>")
-        out.append(_img(_bar_chart([c for c, _, _ in counts], [k for _, k, _ in counts], "Diagnosed mistakes", "students"), "Students per diagnosed mistake"))
+        out.append(
+            _img(
+                _bar_chart([c for c, _, _ in counts], [k for _, k, _ in counts], "Diagnosed mistakes", "students"),
+                "Students per diagnosed mistake",
+            )
+        )
     else:
         out.append("<p>No known mistake was diagnosed.</p>")
 

@@ -130,12 +130,20 @@ def main() -> None:
         stock_scores, our_scores = scores(stock_dir), scores(ours_dir)
         same = stock_scores == our_scores and not summary.failed
         print(f"submissions: {args.n}   workers: {args.workers}   cores: {os.cpu_count()}")
-        print(f"stock nbgrader autograde : {args.n / stock_s:6.2f} submissions/s  ({stock_s:6.1f} s)  peak {stock_mem.peak / 2**20:6.0f} MiB")
-        print(f"autograder grade         : {args.n / ours_s:6.2f} submissions/s  ({ours_s:6.1f} s)  peak {ours_mem.peak / 2**20:6.0f} MiB")
+        print(
+            f"stock nbgrader autograde : {args.n / stock_s:6.2f} submissions/s  ({stock_s:6.1f} s)  peak {stock_mem.peak / 2**20:6.0f} MiB"
+        )
+        print(
+            f"autograder grade         : {args.n / ours_s:6.2f} submissions/s  ({ours_s:6.1f} s)  peak {ours_mem.peak / 2**20:6.0f} MiB"
+        )
         print(f"ratio (ours / stock)     : {stock_s / ours_s:6.2f}x")
         print(f"scores identical         : {same}")
         if not same:
-            diff = {k: (stock_scores.get(k), our_scores.get(k)) for k in set(stock_scores) | set(our_scores) if stock_scores.get(k) != our_scores.get(k)}
+            diff = {
+                k: (stock_scores.get(k), our_scores.get(k))
+                for k in set(stock_scores) | set(our_scores)
+                if stock_scores.get(k) != our_scores.get(k)
+            }
             print(f"differences: {dict(list(diff.items())[:10])}  failed: {summary.failed}")
             sys.exit(1)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import nbformat
 import psutil
 import pytest
 from nbclient import NotebookClient

@@ -33,7 +33,12 @@ def graded(course):
     from autograder.submissions import submission_from_answer
 
     nb = submission_from_answer(nb, answer)
-    nb.cells.insert(2, nbformat.v4.new_code_cell("import os\nprint('uid', os.getuid(), 'repo', os.path.exists('/work/main/autograder'))"))
+    nb.cells.insert(
+        2,
+        nbformat.v4.new_code_cell(
+            "import os\nprint('uid', os.getuid(), 'repo', os.path.exists('/work/main/autograder'))"
+        ),
+    )
     course.submit("who_am_i", nb)
     course.autograde()
     return course

@@ -45,7 +45,9 @@ def test_student_notebook_runs_until_the_first_not_implemented_error(tmp_path: P
     assert "NotImplementedError" in str(failure.value)
     failed = [i for i, c in enumerate(nb.cells) if any(o.output_type == "error" for o in c.get("outputs", []))]
     assert len(failed) == 1
-    first_test = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "test_forward")
+    first_test = next(
+        i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "test_forward"
+    )
     assert failed[0] == first_test, "the first error should come where forward is first called"
 
 

@@ -47,7 +47,9 @@ def test_dask_cluster_gives_the_same_grades(batch: Course, monkeypatch) -> None:
 
     monkeypatch.setenv("SHALLOW_NARROW_DB_URL", batch.db_url)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        summary = parallel.grade(ASSIGNMENT, root=batch.root, scheduler=cluster.scheduler_address, force=True, progress=False)
+        summary = parallel.grade(
+            ASSIGNMENT, root=batch.root, scheduler=cluster.scheduler_address, force=True, progress=False
+        )
     assert not summary.failed, summary.failed
     for student in STUDENTS:
         assert _autograded_scores(batch, student) == _expected(student)

@@ -36,7 +36,17 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory):
         shutil.chown(sockets, "postgres")
     _as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
     # Unix socket only: no TCP port to collide with anything.
-    _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"), "-o", f"-k {sockets} -c listen_addresses=''", "start")
+    _as_postgres(
+        str(PG_BIN / "pg_ctl"),
+        "-D",
+        str(data),
+        "-w",
+        "-l",
+        str(base / "log"),
+        "-o",
+        f"-k {sockets} -c listen_addresses=''",
+        "start",
+    )
     try:
         _as_postgres(str(PG_BIN / "createdb"), "-h", str(sockets), "-U", "postgres", "course")
         yield f"postgresql+psycopg2://postgres@/course?host={sockets}"
@@ -59,6 +69,8 @@ def test_parallel_grading_writes_into_postgresql(postgres_url: str, tmp_path: Pa
     assert not (tmp_path / "gradebook.db").exists(), "nothing may fall back to SQLite"
     with Gradebook(postgres_url) as gb:
         correct = {g.name: g.score for g in gb.find_submission_notebook("shallow_narrow", ASSIGNMENT, "correct").grades}
-        flipped = {g.name: g.score for g in gb.find_submission_notebook("shallow_narrow", ASSIGNMENT, "sign_flipped").grades}
+        flipped = {
+            g.name: g.score for g in gb.find_submission_notebook("shallow_narrow", ASSIGNMENT, "sign_flipped").grades
+        }
     assert all(correct[t] == p for t, p in FULL_MARKS.items())
     assert flipped["test_dloss_dw"] == 0 and flipped["test_forward"] == FULL_MARKS["test_forward"]

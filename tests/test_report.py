@@ -10,7 +10,6 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from autograder import report
