@@ -14,6 +14,25 @@ from __future__ import annotations
 from typing import Any
 
 from . import checks, probe
+from .judge import Verdict
+
+
+def judge_in_process(name: str, namespace: dict[str, Any], assignment: str, student: str) -> Verdict:
+    """Probe and judge check `name` in this process, on one student's inputs.
+
+    For trusted code only (the instructor's notebook, the tests): nothing here is sandboxed.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`autograder.checks.CHECKS`.
+    namespace : dict
+        Where the code under test is defined.
+    assignment, student : str
+        Whose inputs to draw (the seed of the request).
+    """
+    request = checks.make_request(name, assignment, student)
+    return checks.CHECKS[name].judge(request, probe.collect(namespace, request))
 
 
 def run_check(name: str, namespace: dict[str, Any], student: str = "instructor") -> None:
@@ -33,10 +52,7 @@ def run_check(name: str, namespace: dict[str, Any], student: str = "instructor")
     AssertionError
         With the verdict's message, when it does not.
     """
-    check = checks.CHECKS[name]
-    request = checks.make_request(name, "instructor", student)
-    payload = probe.collect(namespace, request)
-    verdict = check.judge(request, payload)
+    verdict = judge_in_process(name, namespace, "instructor", student)
     if not verdict.passed:
         raise AssertionError(verdict.message)
     # Print, don't return: a value would become an execute_result, which nbgrader reads as partial credit.

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from autograder import checks, probe
+from autograder.instructor import judge_in_process
 from autograder import reference_landscape as ref
 from autograder.submissions import UNFINISHED, example_students
 from conftest import ROOT, Course, example_submission, load_student_module, solution_namespace
@@ -64,8 +65,7 @@ def test_every_example_has_an_expectation() -> None:
 def test_each_example_loses_exactly_the_points_of_its_mistakes(student: str) -> None:
     namespace = namespace_of(submission(student))
     for test, name in CHECK_OF.items():
-        request = checks.make_request(name, ASSIGNMENT, student)
-        verdict = checks.CHECKS[name].judge(request, probe.collect(namespace, request))
+        verdict = judge_in_process(name, namespace, ASSIGNMENT, student)
         assert verdict.passed == (test not in EXPECTED_LOSSES[student]), f"{student}/{test}: {verdict.message}"
         if (student, test) in EXPECTED_MISTAKES:
             assert EXPECTED_MISTAKES[student, test] in verdict.mistakes, verdict.message
@@ -77,8 +77,7 @@ def test_the_instructor_solution_passes_on_other_seeds() -> None:
     namespace = namespace_of(nbformat.read(ROOT / "source" / ASSIGNMENT / NOTEBOOK, as_version=4))
     for student in ("alice", "bob", "carol"):
         for name in CHECK_OF.values():
-            request = checks.make_request(name, ASSIGNMENT, student)
-            verdict = checks.CHECKS[name].judge(request, probe.collect(namespace, request))
+            verdict = judge_in_process(name, namespace, ASSIGNMENT, student)
             assert verdict.passed, f"{student}/{name}: {verdict.message}"
 
 
