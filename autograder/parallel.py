@@ -124,13 +124,20 @@ def _job_files(submission: Path, source: Path) -> dict[str, bytes]:
     return files
 
 
-def fingerprint(submission: Path, source: Path) -> str:
-    """Changes when the submission or the assignment's source changes: then it is graded again."""
+def _folder_digest(folder: Path) -> str:
+    """A hash of every file in `folder` (names and contents)."""
     digest = hashlib.sha256()
-    for folder in (submission, source):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def fingerprint(submission: Path, source_digest: str) -> str:
+    """Changes when the submission or the assignment's source changes: then it is graded again.
+
+    `source_digest` is :func:`_folder_digest` of the source folder, computed once per run.
+    """
+    return hashlib.sha256(f"{_folder_digest(submission)}\0{source_digest}".encode()).hexdigest()
 
 
 # -- step 2: execute (in a worker) ---------------------------------------------------------------
@@ -313,11 +320,12 @@ def grade(
     wanted = set(students) if students is not None else None
     summary = Summary()
     todo: list[tuple[str, Path, str]] = []
+    source_digest = _folder_digest(source)  # once, not once per student
     for folder in sorted(submitted.glob(f"*/{assignment}")):
         student = folder.parent.name
         if wanted is not None and student not in wanted:
             continue
-        mark = fingerprint(folder, source)
+        mark = fingerprint(folder, source_digest)
         if not force and state.get(f"{assignment}/{student}") == mark:
             summary.skipped.append(student)
         else:
