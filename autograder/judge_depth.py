@@ -376,8 +376,14 @@ def _expected_gradient(case: dict[str, Any]) -> np.ndarray:
     return ref.gradients(w, x, y)
 
 
-def judge_dloss_dw(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
-    """Judge ``dloss_dw`` at several depths with non-zero weights."""
+def _judge_gradients(
+    request: dict[str, Any],
+    payload: dict[str, Any] | None,
+    hint: str,
+    *praise: str,
+    first: Callable[[list[dict[str, Any]], list[np.ndarray]], Verdict | None] | None = None,
+) -> Verdict:
+    """The gradient judges' shared path: collect, then an optional first check, then compare."""
     problem = structural(request, payload, "dloss_dw", describe)
     if problem:
         return problem
@@ -385,38 +391,37 @@ def judge_dloss_dw(request: dict[str, Any], payload: dict[str, Any] | None) -> V
     student, verdict = _gradients(cases, payload["results"])  # type: ignore[index]
     if verdict:
         return verdict
+    if first is not None:
+        verdict = first(cases, student)
+        if verdict:
+            return verdict
     expected = [_expected_gradient(c) for c in cases]
-    return _compare(
-        cases,
-        student,
-        expected,
-        GRADIENT_MISTAKES,
-        "dloss_dw",
-        "Compare with finite differences of your loss (check_gradient_numerically).",
+    return _compare(cases, student, expected, GRADIENT_MISTAKES, "dloss_dw", hint, *praise)
+
+
+def judge_dloss_dw(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
+    """Judge ``dloss_dw`` at several depths with non-zero weights."""
+    return _judge_gradients(
+        request, payload, "Compare with finite differences of your loss (check_gradient_numerically)."
     )
+
+
+def _non_finite(cases: list[dict[str, Any]], student: list[np.ndarray]) -> Verdict | None:
+    """nan or inf where a weight is 0: the product divided by that weight."""
+    for case, s in zip(cases, student):
+        if not np.all(np.isfinite(s)):
+            return fail(f"With {describe(case)}, `dloss_dw` returned {np.round(s, 4).tolist()}.", ZERO_DIVISION)
+    return None
 
 
 def judge_zero_weight(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge ``dloss_dw`` where some weights are exactly 0."""
-    problem = structural(request, payload, "dloss_dw", describe)
-    if problem:
-        return problem
-    cases = request["cases"]
-    student, verdict = _gradients(cases, payload["results"])  # type: ignore[index]
-    if verdict:
-        return verdict
-    expected = [_expected_gradient(c) for c in cases]
-    for case, s in zip(cases, student):
-        if not np.all(np.isfinite(s)):
-            return fail(f"With {describe(case)}, `dloss_dw` returned {np.round(s, 4).tolist()}.", ZERO_DIVISION)
-    return _compare(
-        cases,
-        student,
-        expected,
-        GRADIENT_MISTAKES,
-        "dloss_dw",
+    return _judge_gradients(
+        request,
+        payload,
         "When w_k = 0, every gradient but the k-th contains w_k as a factor.",
         "right with zero weights",
+        first=_non_finite,
     )
 
 
