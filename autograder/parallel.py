@@ -13,10 +13,11 @@ is bookkeeping.  So the work is split in three:
    needs no shared disk and no gradebook;
 3. **record** (this process, one submission at a time): stock nbgrader's
    ``Autograde`` converter runs as ``nbgrader autograde`` would, except that
-   :class:`ReplayExecute` takes the executed cells from step 2 instead of
-   running the kernel again.  Scores, comments and autograded notebooks are
-   written by nbgrader itself, and only this process writes the gradebook, so
-   SQLite never sees two writers.
+   :class:`ReplaySanitize` and :class:`ReplayExecute` hand it the notebooks of
+   steps 1 and 2 instead of sanitizing and running it again.  Scores, comments
+   and autograded notebooks are written by nbgrader itself, and only this
+   process writes the gradebook, so SQLite never sees two writers; its
+   Gradebooks share one database engine (:mod:`autograder.gradebook`).
 
 A submission already graded and unchanged is skipped unless ``force``; the
 state file is written after each recorded submission, so an interrupted run
@@ -43,6 +44,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from .build import ROOT
+from .gradebook import shared_engines
 
 STATE_FILE = ".autograder-state.json"
 
@@ -89,21 +91,29 @@ def _execute_settings(config: Config) -> dict[str, Any]:
 # -- step 1: prepare -------------------------------------------------------------------------------
 
 
-def sanitize(path: Path, student: str, assignment: str, db_url: str, config: Config) -> NotebookNode:
-    """Apply nbgrader's sanitizing preprocessors to a submitted notebook, in memory."""
+def sanitize_steps(config: Config) -> list[type]:
+    """The course's sanitizing preprocessors (it repairs edited metadata first), else nbgrader's."""
     from nbgrader.converters import Autograde
 
-    # The course's own list when it sets one (it repairs edited metadata first), else nbgrader's.
     steps = config.Autograde.get("sanitize_preprocessors")
-    steps = steps or Autograde.class_traits()["sanitize_preprocessors"].make_dynamic_default()
+    return list(steps or Autograde.class_traits()["sanitize_preprocessors"].make_dynamic_default())
+
+
+def sanitize(path: Path, student: str, assignment: str, db_url: str, config: Config) -> NotebookNode:
+    """Apply nbgrader's sanitizing preprocessors to a submitted notebook, in memory.
+
+    The result is also kept for :class:`ReplaySanitize`, so recording does not sanitize again.
+    """
     nb = nbformat.read(path, as_version=4)
+    submitted = [cell.source for cell in nb.cells]
     notebook = path.stem
     resources: dict[str, Any] = {
         "unique_key": notebook,
         "nbgrader": {"student": student, "assignment": assignment, "notebook": notebook, "db_url": db_url},
     }
-    for preprocessor in steps:
+    for preprocessor in sanitize_steps(config):
         nb, resources = preprocessor(config=config).preprocess(nb, resources)
+    ReplaySanitize.sanitized[(student, assignment, notebook)] = (submitted, nb)
     return nb
 
 
@@ -199,6 +209,27 @@ _FORK_STATE: type | bool | None = None
 # -- step 3: record ----------------------------------------------------------------------------------
 
 
+class ReplaySanitize(NbGraderPreprocessor):
+    """Stands for the sanitizing steps in the recording pass, with the notebook :func:`sanitize` made.
+
+    Those steps ran moments before, in this process, with the same configuration
+    and gradebook; running them again would only cost time.  If the submitted
+    notebook changed in between, they run again here.
+    """
+
+    sanitized: dict[tuple[str, str, str], tuple[list[str], NotebookNode]] = {}
+    steps: list[type] = []  # the course's sanitizing steps, for that case
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        info = resources["nbgrader"]
+        submitted, done = self.sanitized.pop((info["student"], info["assignment"], info["notebook"]), (None, None))
+        if done is not None and submitted == [cell.source for cell in nb.cells]:
+            return done, resources
+        for step in self.steps:
+            nb, resources = step(parent=self).preprocess(nb, resources)
+        return nb, resources
+
+
 class ReplayExecute(NbGraderPreprocessor):
     """Stands where SecureExecute stands in the autograde pipeline, with the cells a worker executed.
 
@@ -231,6 +262,8 @@ def _recording_api(config: Config) -> Any:
     from .preprocessors import SecureExecute
 
     config = Config(config)
+    ReplaySanitize.steps = sanitize_steps(config)
+    config.Autograde.sanitize_preprocessors = [ReplaySanitize]
     steps = list(config.Autograde.autograde_preprocessors)
     config.Autograde.autograde_preprocessors = [ReplayExecute if s is SecureExecute else s for s in steps]
     return NbGraderAPI(config=config)
@@ -353,22 +386,25 @@ def grade(
     count = workers or os.cpu_count() or 1
     executor, client = _executor(count, scheduler)
     try:
-        for outcome in _completed(executor, jobs(), window=2 * count):
-            student = outcome.job.student
-            summary.seconds[student] = summary.seconds.get(student, 0.0) + outcome.seconds
-            if outcome.nb_json is None:
-                summary.failed[student] = outcome.error or "execution failed"
-            else:
-                key = (student, assignment, outcome.job.notebook)
-                ReplayExecute.executed[key] = nbformat.reads(outcome.nb_json, as_version=4)
-            pending[student] -= 1
-            if pending[student] == 0 and student not in summary.failed:
-                _record(api, assignment, student, summary)
-                if student in summary.graded:
-                    state[f"{assignment}/{student}"] = marks[student]
-                    _write_state(state_path, state)
-            if progress:
-                _progress(len(summary.graded) + len(summary.failed), len(todo), started, summary)
+        with shared_engines():  # one database engine for every Gradebook nbgrader opens
+            for outcome in _completed(executor, jobs(), window=2 * count):
+                student = outcome.job.student
+                summary.seconds[student] = summary.seconds.get(student, 0.0) + outcome.seconds
+                if outcome.nb_json is None:
+                    summary.failed[student] = outcome.error or "execution failed"
+                else:
+                    key = (student, assignment, outcome.job.notebook)
+                    ReplayExecute.executed[key] = nbformat.reads(outcome.nb_json, as_version=4)
+                pending[student] -= 1
+                if pending[student] == 0 and student not in summary.failed:
+                    _record(api, assignment, student, summary)
+                    if student in summary.graded:
+                        state[f"{assignment}/{student}"] = marks[student]
+                        _write_state(state_path, state)
+                if pending[student] == 0:
+                    _forget(student, assignment)
+                if progress:
+                    _progress(len(summary.graded) + len(summary.failed), len(todo), started, summary)
     finally:
         executor.shutdown(wait=True)
         if client is not None:
@@ -379,6 +415,13 @@ def grade(
     if progress:
         sys.stderr.write("\n")
     return summary
+
+
+def _forget(student: str, assignment: str) -> None:
+    """Drop what was kept for recording a student who is done (recorded or failed)."""
+    for kept in (ReplaySanitize.sanitized, ReplayExecute.executed):
+        for key in [k for k in kept if k[0] == student and k[1] == assignment]:
+            del kept[key]
 
 
 def _record(api: Any, assignment: str, student: str, summary: Summary) -> None:

@@ -20,7 +20,10 @@ What :class:`SecureExecute` changes:
   goes wrong, costs the cells not yet run, each with a message, never the run
   of the other students (nbgrader would drop the whole submission);
 - every checked test ends with a verdict: one that was never judged scores 0;
-- a cell's output is capped, so a flood cannot exhaust the grader's memory.
+- a cell's output is capped, so a flood cannot exhaust the grader's memory;
+- the course's plotting helpers skip their figures (``draw_figures``): no
+  verdict reads them, and the feedback draws the student's run against the
+  reference itself (:class:`DrawCurves`).
 """
 
 from __future__ import annotations
@@ -44,10 +47,11 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
-from traitlets import Integer, Type
+from traitlets import Bool, Integer, Type
 
 from . import checks, probe
 from .judge import Verdict
+from .sandbox import FIGURES_ENV
 
 VERDICT_KEY = "autograder"
 """Output metadata key under which a verdict's details are kept (read by the class report)."""
@@ -167,6 +171,13 @@ class SecureExecute(Execute):
         "are not run and score 0, so one submission cannot hold up the grading of the others for long.",
     ).tag(config=True)
 
+    draw_figures = Bool(
+        False,
+        help="Let the course's plotting helpers draw while grading. Off by default: no verdict reads "
+        "a figure, the feedback shows the student's run against the reference (DrawCurves), and the "
+        "figures cost most of the kernel's time. The helpers read AUTOGRADER_FIGURES=draw|skip.",
+    ).tag(config=True)
+
     def __init__(self, **kwargs: Any) -> None:
         explicit = "kernel_manager_class" in kwargs
         # nbgrader's Execute passes kernel_manager_class=AsyncKernelManager to the
@@ -214,6 +225,10 @@ class SecureExecute(Execute):
                 self.kernel_manager_class,
             )
         workdir = tempfile.mkdtemp(prefix="autograder-run-")
+        # Read by the kernel managers when they build the kernel's environment, as nbgrader's
+        # own NBGRADER_EXECUTION is (see sandbox._COPIED_ENV).
+        figures_before = os.environ.get(FIGURES_ENV)
+        os.environ[FIGURES_ENV] = "draw" if self.draw_figures else "skip"
         try:
             NotebookClient.__init__(self, nb, km)
             self._reset_output_budget()
@@ -241,6 +256,10 @@ class SecureExecute(Execute):
         finally:
             resources.setdefault("metadata", {})["path"] = source_dir
             shutil.rmtree(workdir, ignore_errors=True)
+            if figures_before is None:
+                os.environ.pop(FIGURES_ENV, None)
+            else:
+                os.environ[FIGURES_ENV] = figures_before
         return self.nb, self.resources
 
     def _copy_submission(self, source_dir: str, workdir: str, resources: ResourcesDict) -> None:

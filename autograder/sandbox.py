@@ -58,9 +58,12 @@ _ETC_BINDS = ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/alternat
 _OTHER_RO_BINDS = ("/var/cache/fontconfig",)
 # Top-level names that are usually symlinks into /usr ("merged /usr").
 _ROOT_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
-# Copied as they are: settings tuned for this CPU, and nbgrader's NBGRADER_EXECUTION, which
-# stock nbgrader lets a notebook read (e.g. to skip work during autograde).
-_COPIED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ", "NBGRADER_EXECUTION")
+# Tells the course's plotting helpers whether to draw while grading ("draw" or "skip"),
+# set by SecureExecute.draw_figures.
+FIGURES_ENV = "AUTOGRADER_FIGURES"
+# Copied as they are: settings tuned for this CPU, nbgrader's NBGRADER_EXECUTION, which
+# stock nbgrader lets a notebook read (e.g. to skip work during autograde), and ours.
+_COPIED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ", "NBGRADER_EXECUTION", FIGURES_ENV)
 
 
 @dataclass(frozen=True)

@@ -34,15 +34,22 @@ import traceback
 os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiets a debugger note at import
 
-# What every kernel would import anyway: paid once, shared copy-on-write.
-import IPython  # noqa: E402,F401
-import ipykernel.debugger  # noqa: E402,F401 - the kernel imports it while it starts
+# What every kernel imports anyway, while it starts or runs its first cells: paid once,
+# shared copy-on-write.
+import sqlite3  # noqa: E402,F401 - IPython's history
+
+import ipykernel.debugger  # noqa: E402,F401
 import ipykernel.ipkernel  # noqa: E402,F401
 import ipykernel.kernelapp  # noqa: E402,F401
 import ipykernel.zmqshell  # noqa: E402,F401
+import IPython  # noqa: E402,F401
+import IPython.core.completerlib  # noqa: E402,F401
+import IPython.extensions.storemagic  # noqa: E402,F401
 import matplotlib  # noqa: E402
+import matplotlib.patheffects  # noqa: E402,F401
 import matplotlib.pyplot  # noqa: E402,F401
 import numpy  # noqa: E402,F401
+import numpy.random  # noqa: E402,F401 - numpy imports it lazily; nearly every notebook asks
 
 matplotlib.font_manager.fontManager  # noqa: B018 - load the font list once
 

@@ -66,3 +66,47 @@ def test_worked_solution_keeps_the_solution_and_drops_the_tests() -> None:
     assert "HIDDEN TESTS" not in text and "run_check" not in text and "BEGIN SOLUTION" not in text
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= 2, "the published notebook carries its plots"
+
+
+HELPERS = {
+    "01_shallow_narrow": "shallow_narrow_helpers",
+    "02_learning_landscape": "landscape_helpers",
+    "03_depth_and_init": "depth_helpers",
+}
+
+
+@pytest.mark.parametrize("assignment", sorted(HELPERS))
+def test_every_drawing_helper_can_be_skipped_by_the_grader(assignment: str) -> None:
+    # A helper that draws but is not marked would cost every graded notebook its figure again.
+    import inspect
+
+    from conftest import load_student_module
+
+    module = load_student_module(assignment, HELPERS[assignment])
+    drawing = {
+        name
+        for name, f in vars(module).items()
+        if inspect.isfunction(f)
+        and not name.startswith("_")
+        and f.__module__ == module.__name__
+        and (name.startswith(("plot_", "draw_")) or name.endswith(("_explorer", "_game")))
+        and list(inspect.signature(f).parameters)[:1] != ["ax"]  # draws into a figure made elsewhere
+    }
+    assert drawing
+    unmarked = {name for name in drawing if getattr(vars(module)[name], "__wrapped__", None) is None}
+    # 01's explorer already steps aside under any autograde (NBGRADER_EXECUTION).
+    assert unmarked <= {"training_explorer"}, unmarked
+
+
+def test_a_skipped_figure_says_where_to_find_it(monkeypatch, capsys) -> None:
+    import matplotlib
+
+    from conftest import load_student_module
+
+    matplotlib.use("Agg")
+    helpers = load_student_module(ASSIGNMENT, "shallow_narrow_helpers")
+    monkeypatch.setenv("AUTOGRADER_FIGURES", "skip")
+    assert helpers.draw_network() is None
+    assert "no figure in the graded copy; run the notebook to see it" in capsys.readouterr().out
+    monkeypatch.setenv("AUTOGRADER_FIGURES", "draw")
+    assert isinstance(helpers.draw_network(), matplotlib.figure.Figure)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from autograder import parallel
@@ -62,3 +64,81 @@ def test_a_corrupt_notebook_fails_alone(batch: Course, monkeypatch) -> None:
     summary = parallel.grade(ASSIGNMENT, root=batch.root, workers=2, force=True, progress=False)
     assert "broken" in summary.failed and "shallow_narrow.ipynb" in summary.failed["broken"]
     assert _autograded_scores(batch, "correct") == _expected("correct")
+
+
+def _recorded(course: Course, student: str) -> tuple[dict, str]:
+    """What grading left behind for `student`: gradebook scores and comments, and the autograded cells."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        nb = gb.find_submission_notebook("shallow_narrow", ASSIGNMENT, student)
+        book = {
+            "scores": {g.name: (g.auto_score, g.needs_manual_grade) for g in nb.grades},
+            "comments": {c.name: c.auto_comment for c in nb.comments},
+        }
+    cells = [
+        (c.cell_type, c.source, [{k: v for k, v in o.items() if k != "metadata"} for o in c.get("outputs", [])])
+        for c in course.autograded(student).cells
+    ]
+    # Warnings name the kernel's scratch folder after its PID, which differs between the
+    # plain sandbox (bwrap is PID 1) and a forked kernel (PID 1 itself).
+    return book, re.sub(r"/tmp/ipykernel_\d+/", "/tmp/ipykernel_N/", repr(cells))
+
+
+def test_the_parallel_run_records_exactly_what_nbgrader_autograde_records(batch: Course, monkeypatch) -> None:
+    # Same secure path, so the same scores, comments and autograded notebook, cell for cell:
+    # the recording replays what was sanitized and executed once, it does not redo it.
+    student = "sign_flipped"
+    batch.autograde("--student", student)
+    by_nbgrader = _recorded(batch, student)
+    monkeypatch.setenv("SHALLOW_NARROW_DB_URL", batch.db_url)
+    summary = parallel.grade(ASSIGNMENT, root=batch.root, workers=1, force=True, students=[student], progress=False)
+    assert summary.graded == [student], summary.failed
+    assert _recorded(batch, student) == by_nbgrader
+    assert any(by_nbgrader[0]["comments"].values())  # the comparison covers written feedback too
+
+
+def test_a_changed_submission_is_sanitized_again_when_recorded() -> None:
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    calls = []
+
+    class Step:
+        def __init__(self, parent=None) -> None:
+            pass
+
+        def preprocess(self, nb, resources):
+            calls.append(nb)
+            return nb, resources
+
+    key = ("ann", "a1", "nb")
+    resources = {"nbgrader": {"student": "ann", "assignment": "a1", "notebook": "nb"}}
+    kept = new_notebook(cells=[new_code_cell("kept")])
+    parallel.ReplaySanitize.steps = [Step]
+    try:
+        parallel.ReplaySanitize.sanitized[key] = (["x = 1"], kept)
+        same, _ = parallel.ReplaySanitize().preprocess(new_notebook(cells=[new_code_cell("x = 1")]), resources)
+        assert same is kept and calls == []
+
+        parallel.ReplaySanitize.sanitized[key] = (["x = 1"], kept)
+        changed = new_notebook(cells=[new_code_cell("x = 2")])
+        again, _ = parallel.ReplaySanitize().preprocess(changed, resources)
+        assert again is changed and calls == [changed]
+        assert key not in parallel.ReplaySanitize.sanitized
+    finally:
+        parallel.ReplaySanitize.steps = []
+        parallel.ReplaySanitize.sanitized.pop(key, None)
+
+
+def _images_and_notes(nb) -> tuple[int, int]:
+    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    notes = [c for c in nb.cells if "no figure in the graded copy" in str(c.get("outputs", []))]
+    return len(images), len(notes)
+
+
+def test_figures_are_left_out_while_grading_unless_the_instructor_keeps_them(batch: Course) -> None:
+    # No verdict reads a figure, and the feedback draws the run against the reference itself.
+    batch.autograde("--student", "correct")
+    assert _images_and_notes(batch.autograded("correct")) == (0, 2)  # draw_network(), the training plot
+    batch.autograde("--student", "correct", "--SecureExecute.draw_figures=True")
+    assert _images_and_notes(batch.autograded("correct")) == (2, 0)
