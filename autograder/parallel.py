@@ -30,6 +30,7 @@ import concurrent.futures as cf
 import hashlib
 import json
 import os
+import pickle
 import sys
 import tempfile
 import time
@@ -56,17 +57,18 @@ class Job:
     student: str
     assignment: str
     notebook: str
-    nb_json: str
+    sanitized: bytes  # the notebook, pickled: the worker's own copy, cheaper than JSON both ways
     files: dict[str, bytes]
     settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Outcome:
-    """What came back from a worker."""
+    """What came back from a worker: the executed notebook, or why there is none."""
 
-    job: Job
-    nb_json: str | None
+    student: str
+    notebook: str
+    executed: NotebookNode | None
     seconds: float
     error: str | None = None
 
@@ -160,7 +162,7 @@ def execute_job(job: Job) -> Outcome:
     start = time.perf_counter()
     os.environ["NBGRADER_EXECUTION"] = "autograde"  # what `nbgrader autograde` tells the kernel
     try:
-        nb = nbformat.reads(job.nb_json, as_version=4)
+        nb = pickle.loads(job.sanitized)
         with tempfile.TemporaryDirectory(prefix="autograder-job-") as tmp:
             for rel, data in job.files.items():
                 target = Path(tmp) / rel
@@ -177,9 +179,9 @@ def execute_job(job: Job) -> Outcome:
                 "nbgrader": {"student": job.student, "assignment": job.assignment, "notebook": job.notebook},
             }
             nb, _ = SecureExecute(config=config).preprocess(nb, resources)
-        return Outcome(job, nbformat.writes(nb), time.perf_counter() - start)
+        return Outcome(job.student, job.notebook, nb, time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 - reported per submission; the others go on
-        return Outcome(job, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
+        return Outcome(job.student, job.notebook, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
 
 
 def _forked_kernels() -> type | None:
@@ -311,8 +313,11 @@ def _executor(workers: int, scheduler: str | None) -> tuple[Any, Any]:
         return client.get_executor(pure=False), client
     import multiprocessing
 
-    # forkserver: workers start from a clean process, not a copy of this one with its threads.
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")), None
+    # forkserver: workers start from a clean process, not a copy of this one with its threads;
+    # that process imports what every worker needs once, and each worker is a fork of it.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["autograder.preprocessors", "autograder.judge_depth", "autograder.judge_landscape"])
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=context), None
 
 
 def grade(
@@ -379,7 +384,7 @@ def grade(
                     summary.failed[student] = f"could not read {path.name}: {type(exc).__name__}: {exc}"
                     pending[student] -= 1
                     continue
-                yield Job(student, assignment, path.stem, nbformat.writes(nb), _job_files(folder, source), settings)
+                yield Job(student, assignment, path.stem, pickle.dumps(nb), _job_files(folder, source), settings)
 
     api = _recording_api(config)
     started = time.perf_counter()
@@ -388,13 +393,12 @@ def grade(
     try:
         with shared_engines():  # one database engine for every Gradebook nbgrader opens
             for outcome in _completed(executor, jobs(), window=2 * count):
-                student = outcome.job.student
+                student = outcome.student
                 summary.seconds[student] = summary.seconds.get(student, 0.0) + outcome.seconds
-                if outcome.nb_json is None:
+                if outcome.executed is None:
                     summary.failed[student] = outcome.error or "execution failed"
                 else:
-                    key = (student, assignment, outcome.job.notebook)
-                    ReplayExecute.executed[key] = nbformat.reads(outcome.nb_json, as_version=4)
+                    ReplayExecute.executed[(student, assignment, outcome.notebook)] = outcome.executed
                 pending[student] -= 1
                 if pending[student] == 0 and student not in summary.failed:
                     _record(api, assignment, student, summary)

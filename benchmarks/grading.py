@@ -63,10 +63,19 @@ def make_course(folder: Path, stock: bool, n: int) -> Path:
 
 
 class PeakMemory:
-    """Peak resident memory of this process and all its descendants, sampled."""
+    """Peak resident memory of this process and all its descendants, and CPU time by role, sampled.
+
+    CPU roles (for "where the time goes"): this process (for ours: sanitize, judge nothing,
+    record through nbgrader), the worker processes (run each notebook, judge the probes), and
+    the kernels (the student's code, the probes, kernel start-up), read from each zygote,
+    which reaps the kernels it forked. ``cpu_waited`` is exact for this process and the
+    descendants it waited for (all of stock nbgrader's; not our workers, which are the
+    children of multiprocessing's fork server); the split is sampled every 50 ms.
+    """
 
     def __init__(self) -> None:
         self.peak = 0
+        self.roles: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -77,17 +86,45 @@ class PeakMemory:
             for p in [me, *me.children(recursive=True)]:
                 try:
                     total += p.memory_info().rss
+                    if p.pid != me.pid:
+                        self._note_cpu(p)
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
 
+    def _note_cpu(self, p: psutil.Process) -> None:
+        cmdline = " ".join(p.cmdline())
+        if "kernel zygote" in cmdline:
+            parent = p.parent()
+            if parent is None or "bwrap" not in " ".join(parent.cmdline()):
+                return  # a kernel forked from the zygote: counted when the zygote reaps it
+            times = p.cpu_times()
+            self.roles[p.pid] = ("kernels", times.user + times.system + times.children_user + times.children_system)
+        elif "multiprocessing" in cmdline and "bwrap" not in cmdline:
+            times = p.cpu_times()
+            self.roles[p.pid] = ("workers", times.user + times.system)
+
     def __enter__(self) -> "PeakMemory":
+        self._times = os.times()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        end = os.times()
+        self.cpu_self = (end.user - self._times.user) + (end.system - self._times.system)
+        children = (end.children_user - self._times.children_user) + (
+            end.children_system - self._times.children_system
+        )
+        self.cpu_waited = self.cpu_self + children
+
+    def split(self) -> dict[str, float]:
+        """CPU seconds by role: this process, workers, kernels (sampled; see the class)."""
+        out = {"this process": self.cpu_self, "workers": 0.0, "kernels": 0.0}
+        for role, seconds in self.roles.values():
+            out[role] += seconds
+        return out
 
 
 def scores(folder: Path) -> dict[tuple[str, str], float]:
@@ -138,6 +175,13 @@ def main() -> None:
         )
         print(f"ratio (ours / stock)     : {stock_s / ours_s:6.2f}x")
         print(f"scores identical         : {same}")
+        n = args.n
+        roles = ours_mem.split()
+        split = ", ".join(f"{role} {seconds / n:.3f}" for role, seconds in roles.items())
+        print(
+            f"CPU per submission       : stock {stock_mem.cpu_waited / n:.3f} s, "
+            f"ours {sum(roles.values()) / n:.3f} s ({split})"
+        )
         if not same:
             diff = {
                 k: (stock_scores.get(k), our_scores.get(k))
