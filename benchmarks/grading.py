@@ -114,9 +114,7 @@ class PeakMemory:
         self._thread.join()
         end = os.times()
         self.cpu_self = (end.user - self._times.user) + (end.system - self._times.system)
-        children = (end.children_user - self._times.children_user) + (
-            end.children_system - self._times.children_system
-        )
+        children = (end.children_user - self._times.children_user) + (end.children_system - self._times.children_system)
         self.cpu_waited = self.cpu_self + children
 
     def split(self) -> dict[str, float]:
