@@ -1,108 +1,43 @@
-"""03_depth_and_init: its checks judge the examples right, a real autograde agrees, the sliders work."""
+"""03_depth_and_init: mistakes only it has, its reference math, its sliders.
+
+What every assignment of the series is tested for (the examples, a real autograde) is in
+`tests/test_series.py`.
+"""
 
 from __future__ import annotations
 
-
-import nbformat
 import numpy as np
 import pytest
 
 from autograder import checks, probe
-from autograder.instructor import judge_in_process
 from autograder import reference_depth as ref
-from autograder.submissions import UNFINISHED, example_students
-from conftest import ROOT, Course, example_submission, load_student_module, solution_namespace
+from conftest import load_student_module
+from series import DEPTH
 
-ASSIGNMENT = "03_depth_and_init"
-NOTEBOOK = "depth_and_init.ipynb"
-TOPIC = "depth."
-FULL_MARKS = {"test_forward": 2, "test_loss": 1, "test_dloss_dw": 3, "test_zero_weight": 1, "test_training_curve": 2}
-CHECK_OF = {
-    "test_forward": "depth.forward",
-    "test_loss": "depth.loss",
-    "test_dloss_dw": "depth.dloss_dw",
-    "test_zero_weight": "depth.zero_weight",
-    "test_training_curve": "depth.training_curve",
-}
-EXPECTED_LOSSES = {
-    "correct": set(),
-    "divides_by_weight": {"test_zero_weight"},
-    "full_mse": {"test_loss", "test_dloss_dw", "test_zero_weight", "test_training_curve"},
-    "sum_missing_x": {"test_forward", "test_dloss_dw", "test_zero_weight", "test_training_curve"},
-    UNFINISHED: set(FULL_MARKS),
-}
-EXPECTED_MISTAKES = {
-    ("divides_by_weight", "test_zero_weight"): "deep_grad_zero_division",
-    ("full_mse", "test_loss"): "deep_loss_full_mse",
-    ("full_mse", "test_dloss_dw"): "deep_grad_factor_2",
-    ("sum_missing_x", "test_forward"): "deep_forward_sum",
-    ("sum_missing_x", "test_dloss_dw"): "deep_grad_missing_x",
-}
-
-
-def release_notebook() -> nbformat.NotebookNode:
-    return nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
-
-
-def submission(student: str) -> nbformat.NotebookNode:
-    return example_submission(ASSIGNMENT, NOTEBOOK, student)
-
-
-def namespace_of(nb: nbformat.NotebookNode) -> dict:
-    """The graded functions of a notebook (0/0 in the divides_by_weight example warns: not a failure)."""
-    import warnings
-
-    warnings.simplefilter("ignore", RuntimeWarning)
-    return solution_namespace(nb)
+ASSIGNMENT = DEPTH.name
 
 
 def load_helpers():
-    return load_student_module(ASSIGNMENT, "depth_helpers")
+    return load_student_module(ASSIGNMENT, DEPTH.helpers)
 
 
-# -- every example, judged in-process (fast) ------------------------------------------------------
-
-
-def test_every_example_has_an_expectation() -> None:
-    assert set(example_students(ASSIGNMENT)) == set(EXPECTED_LOSSES)
-    assert {n for n in checks.CHECKS if n.startswith(TOPIC)} == set(CHECK_OF.values())
-
-
-@pytest.mark.parametrize("student", sorted(EXPECTED_LOSSES))
-def test_each_example_loses_exactly_the_points_of_its_mistakes(student: str) -> None:
-    namespace = namespace_of(submission(student))
-    for test, name in CHECK_OF.items():
-        verdict = judge_in_process(name, namespace, ASSIGNMENT, student)
-        assert verdict.passed == (test not in EXPECTED_LOSSES[student]), f"{student}/{test}: {verdict.message}"
-        if (student, test) in EXPECTED_MISTAKES:
-            assert EXPECTED_MISTAKES[student, test] in verdict.mistakes, verdict.message
-        if not verdict.passed:
-            assert "np.mean" not in verdict.message and "eigvalsh(" not in verdict.message  # no formula given away
-
-
-def test_the_instructor_solution_passes_on_other_seeds() -> None:
-    namespace = namespace_of(nbformat.read(ROOT / "source" / ASSIGNMENT / NOTEBOOK, as_version=4))
-    for student in ("alice", "bob", "carol"):
-        for name in CHECK_OF.values():
-            verdict = judge_in_process(name, namespace, ASSIGNMENT, student)
-            assert verdict.passed, f"{student}/{name}: {verdict.message}"
-
-
-def test_a_missing_function_and_a_broken_payload_score_zero() -> None:
-    request = checks.make_request("depth.forward", ASSIGNMENT, "x")
-    assert checks.CHECKS["depth.forward"].judge(request, None).score == 0
-    verdict = checks.CHECKS["depth.forward"].judge(request, probe.collect({}, request))
-    assert verdict.score == 0 and "not defined" in verdict.message
-
-
-@pytest.mark.parametrize("code, variant", [
-    ("g = -np.mean(x * r) * p / self.w[0] * np.ones(len(self.w))", "deep_grad_wrong_weight"),
-    ("g = np.mean(x * r) * np.array([np.prod(np.delete(self.w, k)) for k in range(len(self.w))])", "deep_grad_sign"),
-    ("g = -np.sum(x * r) * np.array([np.prod(np.delete(self.w, k)) for k in range(len(self.w))])", "deep_grad_sum_not_mean"),
-    ("g = -np.mean(x * r) * p * np.ones(len(self.w))", "deep_grad_no_division"),
-])
+@pytest.mark.parametrize(
+    "code, variant",
+    [
+        ("g = -np.mean(x * r) * p / self.w[0] * np.ones(len(self.w))", "deep_grad_wrong_weight"),
+        (
+            "g = np.mean(x * r) * np.array([np.prod(np.delete(self.w, k)) for k in range(len(self.w))])",
+            "deep_grad_sign",
+        ),
+        (
+            "g = -np.sum(x * r) * np.array([np.prod(np.delete(self.w, k)) for k in range(len(self.w))])",
+            "deep_grad_sum_not_mean",
+        ),
+        ("g = -np.mean(x * r) * p * np.ones(len(self.w))", "deep_grad_no_division"),
+    ],
+)
 def test_typical_gradient_mistakes_are_named(code: str, variant: str) -> None:
-    namespace = namespace_of(submission("correct"))
+    namespace = DEPTH.namespace(DEPTH.submission("correct"))
     source = (
         "class DeepNarrowLNN(DeepNarrowLNN):\n"
         "  def dloss_dw(self, x, y_t):\n"
@@ -124,8 +59,10 @@ def test_the_reference_gradient_matches_finite_differences_and_handles_zeros() -
     for depth in (1, 2, 5, 9):
         w = rng.uniform(-1.5, 1.5, depth)
         h = 1e-6
-        numeric = [(ref.loss(y, ref.forward(w + h * e, x)) - ref.loss(y, ref.forward(w - h * e, x))) / (2 * h)
-                   for e in np.eye(depth)]
+        numeric = [
+            (ref.loss(y, ref.forward(w + h * e, x)) - ref.loss(y, ref.forward(w - h * e, x))) / (2 * h)
+            for e in np.eye(depth)
+        ]
         assert np.allclose(ref.gradients(w, x, y), numeric, atol=1e-7)
         w[0] = 0.0
         g = ref.gradients(w, x, y)
@@ -140,7 +77,7 @@ def helpers_and_data():
     helpers = load_helpers()
     np.random.seed(2021)
     x, y = helpers.gen_samples(100, 2.0, 0.1)
-    model_class = namespace_of(nbformat.read(ROOT / "source" / ASSIGNMENT / NOTEBOOK, as_version=4))["DeepNarrowLNN"]
+    model_class = DEPTH.namespace(DEPTH.source_notebook())["DeepNarrowLNN"]
     return helpers, model_class, x, y
 
 
@@ -198,38 +135,3 @@ def test_reference_training_stops_when_it_explodes() -> None:
     x = np.linspace(0, 1, 20)
     losses, weights = ref.train(np.full(50, 1.3), x, 2 * x, 0.01, 600)
     assert 0 < len(losses) < 600 and weights.shape == (len(losses), 50)
-
-
-# -- one real autograde --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    import shutil
-
-    course = Course(tmp_path_factory.mktemp("course03"))
-    course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
-    for student in ("divides_by_weight", "full_mse"):
-        dest = course.root / "submitted" / student / ASSIGNMENT
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(course.root / "release" / ASSIGNMENT, dest)
-        nbformat.write(submission(student), dest / NOTEBOOK)
-    course.nbgrader("autograde", ASSIGNMENT, "--create", "--force")
-    return course
-
-
-def test_real_autograde_scores_the_examples(graded) -> None:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(graded.db_url) as gb:
-        for student in ("divides_by_weight", "full_mse"):
-            nb = gb.find_submission_notebook("depth_and_init", ASSIGNMENT, student)
-            scores = {g.name: g.score for g in nb.grades}
-            for test, points in FULL_MARKS.items():
-                expected = 0 if test in EXPECTED_LOSSES[student] else points
-                assert scores[test] == expected, f"{student}/{test}"
-            think = [g for g in nb.grades if g.name == "think_depth"][0]
-            assert think.max_score == 2 and think.cell.cell_type == "markdown"
-    autograded = nbformat.read(graded.root / "autograded" / "divides_by_weight" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    text = " ".join(o.get("text", "") or o.get("evalue", "") for c in autograded.cells for o in c.get("outputs", []))
-    assert "0/0" in text
