@@ -189,7 +189,7 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         km = self.parent
         # Keep the kernel's own options (e.g. an in-memory history) from its command line.
         argv = cmd[cmd.index("-f") + 2 :] if "-f" in cmd else []
-        env = {**km.fork_server._kernel_env(), "HOME": km.job_workdir}
+        env = {**km.fork_server._kernel_env(), **km.extra_env, "HOME": km.job_workdir}
         if "NBGRADER_EXECUTION" in os.environ:  # as in stock nbgrader, the notebook may ask
             env["NBGRADER_EXECUTION"] = os.environ["NBGRADER_EXECUTION"]
         pid = km.fork_server.spawn(km.job, km.job_workdir, km.connection_file, km.uid, argv, env)
@@ -248,6 +248,7 @@ class ForkedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels are forked, sandboxed, from the shared zygote."""
 
     sandboxed = True  # SecureExecute warns about any kernel manager that does not say so
+    extra_env: dict[str, str] = {}  # noqa: RUF012 - replaced, never changed in place (SecureExecute sets it)
 
 
     def __init__(self, **kwargs: Any) -> None:

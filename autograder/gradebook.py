@@ -23,21 +23,42 @@ from sqlalchemy import Engine
 from sqlalchemy import create_engine as _create_engine
 
 _lock = threading.Lock()
+_active: dict[str, Any] = {"depth": 0}  # one set of patches however many runs use it at once
 
 
 @contextlib.contextmanager
 def shared_engines() -> Iterator[dict[str, Engine]]:
     """While active, every nbgrader Gradebook of one database URL shares one engine.
 
+    Re-entrant: nested or concurrent uses share the patches and the engines; the last
+    one to leave disposes of the engines and puts nbgrader's behaviour back.
+
     Yields
     ------
     dict
-        The engines made so far, by URL (disposed of on exit).
+        The engines made so far, by URL and options.
     """
+    with _lock:
+        if _active["depth"] == 0:
+            _active.update(_patch())
+        _active["depth"] += 1
+        engines = _active["engines"]
+    try:
+        yield engines
+    finally:
+        with _lock:
+            _active["depth"] -= 1
+            if _active["depth"] == 0:
+                _active.pop("restore")()
+
+
+def _patch() -> dict[str, Any]:
+    """Patch nbgrader.api for shared engines; return them and how to undo it."""
     engines: dict[str, Engine] = {}
     checked: set[int] = set()
     metadata = nbgrader.api.Base.metadata
     original_create_engine = nbgrader.api.create_engine
+    shadowed = metadata.__dict__.get("create_all")  # normally absent: the class's method
     original_create_all = metadata.create_all
 
     def create_engine(url: Any, **kwargs: Any) -> Engine:
@@ -56,12 +77,16 @@ def shared_engines() -> Iterator[dict[str, Engine]]:
         if any(bind is engine for engine in engines.values()):
             checked.add(id(bind))
 
-    nbgrader.api.create_engine = create_engine
-    metadata.create_all = create_all  # type: ignore[method-assign]
-    try:
-        yield engines
-    finally:
-        nbgrader.api.create_engine = original_create_engine
-        del metadata.create_all  # the class's method again
+    def restore() -> None:
         for engine in engines.values():
             engine.dispose()
+        engines.clear()
+        nbgrader.api.create_engine = original_create_engine
+        if shadowed is None:
+            del metadata.create_all  # the class's method again
+        else:
+            metadata.create_all = shadowed
+
+    nbgrader.api.create_engine = create_engine
+    metadata.create_all = create_all  # type: ignore[method-assign]
+    return {"engines": engines, "restore": restore}

@@ -27,6 +27,7 @@ resumes where it stopped.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import copy
 import hashlib
 import json
 import os
@@ -263,7 +264,7 @@ def _recording_api(config: Config) -> Any:
 
     from .preprocessors import SecureExecute
 
-    config = Config(config)
+    config = copy.deepcopy(config)  # the caller's config keeps sanitizing for real
     ReplaySanitize.steps = sanitize_steps(config)
     config.Autograde.sanitize_preprocessors = [ReplaySanitize]
     steps = list(config.Autograde.autograde_preprocessors)
@@ -410,6 +411,9 @@ def grade(
                 if progress:
                     _progress(len(summary.graded) + len(summary.failed), len(todo), started, summary)
     finally:
+        # Whatever stopped the run, nothing kept for recording outlives it.
+        ReplaySanitize.sanitized.clear()
+        ReplayExecute.executed.clear()
         executor.shutdown(wait=True)
         if client is not None:
             client.close()

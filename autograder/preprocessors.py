@@ -175,7 +175,8 @@ class SecureExecute(Execute):
         False,
         help="Let the course's plotting helpers draw while grading. Off by default: no verdict reads "
         "a figure, the feedback shows the student's run against the reference (DrawCurves), and the "
-        "figures cost most of the kernel's time. The helpers read AUTOGRADER_FIGURES=draw|skip.",
+        "figures cost most of the kernel's time. The kernel gets AUTOGRADER_FIGURES=draw|skip "
+        "(from the sandboxed kernel managers, which read their `extra_env`).",
     ).tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -225,10 +226,6 @@ class SecureExecute(Execute):
                 self.kernel_manager_class,
             )
         workdir = tempfile.mkdtemp(prefix="autograder-run-")
-        # Read by the kernel managers when they build the kernel's environment, as nbgrader's
-        # own NBGRADER_EXECUTION is (see sandbox._COPIED_ENV).
-        figures_before = os.environ.get(FIGURES_ENV)
-        os.environ[FIGURES_ENV] = "draw" if self.draw_figures else "skip"
         try:
             NotebookClient.__init__(self, nb, km)
             self._reset_output_budget()
@@ -256,10 +253,6 @@ class SecureExecute(Execute):
         finally:
             resources.setdefault("metadata", {})["path"] = source_dir
             shutil.rmtree(workdir, ignore_errors=True)
-            if figures_before is None:
-                os.environ.pop(FIGURES_ENV, None)
-            else:
-                os.environ[FIGURES_ENV] = figures_before
         return self.nb, self.resources
 
     def _copy_submission(self, source_dir: str, workdir: str, resources: ResourcesDict) -> None:
@@ -364,6 +357,9 @@ class SecureExecute(Execute):
         if self.km is None:
             self.km = self.create_kernel_manager()
             self.owns_km = True
+        # Given to this kernel only, not through os.environ: several notebooks may be graded
+        # at once in one process (threads of a Dask worker).
+        self.km.extra_env = {FIGURES_ENV: "draw" if self.draw_figures else "skip"}
         if not self.km.has_kernel:
             self.start_new_kernel()
         if self.kc is None:

@@ -58,12 +58,12 @@ _ETC_BINDS = ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/alternat
 _OTHER_RO_BINDS = ("/var/cache/fontconfig",)
 # Top-level names that are usually symlinks into /usr ("merged /usr").
 _ROOT_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
-# Tells the course's plotting helpers whether to draw while grading ("draw" or "skip"),
-# set by SecureExecute.draw_figures.
+# Tells the course's plotting helpers whether to draw while grading ("draw" or "skip"):
+# SecureExecute.draw_figures puts it in a kernel manager's `extra_env`.
 FIGURES_ENV = "AUTOGRADER_FIGURES"
-# Copied as they are: settings tuned for this CPU, nbgrader's NBGRADER_EXECUTION, which
-# stock nbgrader lets a notebook read (e.g. to skip work during autograde), and ours.
-_COPIED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ", "NBGRADER_EXECUTION", FIGURES_ENV)
+# Copied as they are: settings tuned for this CPU, and nbgrader's NBGRADER_EXECUTION, which
+# stock nbgrader lets a notebook read (e.g. to skip work during autograde).
+_COPIED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ", "NBGRADER_EXECUTION")
 
 
 @dataclass(frozen=True)
@@ -355,6 +355,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     _sandbox_workdir: str = ""
     _bwrap: str | None = None
     _kernel_env: dict[str, str] | None = None
+    extra_env: dict[str, str] = {}  # noqa: RUF012 - replaced, never changed in place (SecureExecute sets it)
 
     @default("uid")
     def _uid_default(self) -> int:
@@ -410,6 +411,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             "XDG_CACHE_HOME": os.path.join(self._runtime_dir, "private", "cache"),
         }
         env.update({k: os.environ[k] for k in _COPIED_ENV if k in os.environ})
+        env.update(self.extra_env)
         return env
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:

@@ -142,6 +142,9 @@ def _kernel(request):
     os.close(logfile)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # Python's `random` reseeds itself after a fork; numpy's global generator, imported in the
+    # zygote, would hand every kernel the same draws: give each its own, as a fresh Python has.
+    numpy.random.seed()
     _wall_off(request["job"], request["workdir"], request.get("keep", []))
     _become_student(int(request["uid"]), request.get("limits", {}))
     os.environ.clear()

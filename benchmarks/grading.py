@@ -143,6 +143,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20, help="submissions per batch")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--memory", type=int, nargs="+", help="only ours, at these class sizes: peak memory")
+    parser.add_argument(
+        "--stock-without-figures",
+        action="store_true",
+        help="also time stock nbgrader with the course's figures skipped (AUTOGRADER_FIGURES=skip), "
+        "to separate what skipping them gives from the rest of the design",
+    )
     args = parser.parse_args()
     if args.memory:
         memory_scaling(args.memory, args.workers)
@@ -155,6 +161,14 @@ def main() -> None:
             t0 = time.perf_counter()
             build.nbgrader("autograde", ASSIGNMENT, "--create", "--force", root=stock_dir)
             stock_s = time.perf_counter() - t0
+
+        bare_s = None
+        if args.stock_without_figures:
+            bare_dir = make_course(Path(tmp) / "stock-bare", stock=True, n=args.n)
+            t0 = time.perf_counter()
+            env = {**os.environ, "AUTOGRADER_FIGURES": "skip"}
+            build.nbgrader("autograde", ASSIGNMENT, "--create", "--force", root=bare_dir, env=env)
+            bare_s = time.perf_counter() - t0
 
         os.environ["SHALLOW_NARROW_DB_URL"] = f"sqlite:///{ours_dir}/gradebook.db"
         with PeakMemory() as ours_mem:
@@ -172,6 +186,11 @@ def main() -> None:
             f"autograder grade         : {args.n / ours_s:6.2f} submissions/s  ({ours_s:6.1f} s)  peak {ours_mem.peak / 2**20:6.0f} MiB"
         )
         print(f"ratio (ours / stock)     : {stock_s / ours_s:6.2f}x")
+        if bare_s is not None:
+            print(
+                f"stock, figures skipped   : {args.n / bare_s:6.2f} submissions/s  ({bare_s:6.1f} s), "
+                f"ratio {bare_s / ours_s:.2f}x"
+            )
         print(f"scores identical         : {same}")
         n = args.n
         roles = ours_mem.split()

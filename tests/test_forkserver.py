@@ -100,3 +100,10 @@ def test_memory_and_process_limits_hold(tmp_path: Path) -> None:
 def test_plots_render_inline(tmp_path: Path) -> None:
     out = run(tmp_path, "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()")
     assert "image/png" in out[0]
+
+
+def test_each_kernel_draws_its_own_random_numbers(tmp_path: Path) -> None:
+    # numpy is imported once in the zygote; a fresh Python would seed it from the OS, so must a fork.
+    draw = "import numpy as np, random; print(np.random.randint(2**62), random.getrandbits(62))"
+    first, second = run(tmp_path, draw)[0], run(tmp_path, draw)[0]
+    assert first.split()[0] != second.split()[0] and first.split()[1] != second.split()[1]

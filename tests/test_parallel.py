@@ -76,26 +76,45 @@ def _recorded(course: Course, student: str) -> tuple[dict, str]:
             "scores": {g.name: (g.auto_score, g.needs_manual_grade) for g in nb.grades},
             "comments": {c.name: c.auto_comment for c in nb.comments},
         }
-    cells = [
-        (c.cell_type, c.source, [{k: v for k, v in o.items() if k != "metadata"} for o in c.get("outputs", [])])
-        for c in course.autograded(student).cells
-    ]
+    cells = [(c.cell_type, c.source, c.get("outputs", [])) for c in course.autograded(student).cells]
     # Warnings name the kernel's scratch folder after its PID, which differs between the
     # plain sandbox (bwrap is PID 1) and a forked kernel (PID 1 itself).
     return book, re.sub(r"/tmp/ipykernel_\d+/", "/tmp/ipykernel_N/", repr(cells))
 
 
-def test_the_parallel_run_records_exactly_what_nbgrader_autograde_records(batch: Course, monkeypatch) -> None:
-    # Same secure path, so the same scores, comments and autograded notebook, cell for cell:
-    # the recording replays what was sanitized and executed once, it does not redo it.
+def test_the_parallel_run_records_exactly_what_nbgrader_autograde_records(tmp_path, monkeypatch) -> None:
+    # Same secure path, so the same scores, comments and autograded notebook (verdict details
+    # included), cell for cell: recording replays what was sanitized and executed once.
     student = "sign_flipped"
-    batch.autograde("--student", student)
-    by_nbgrader = _recorded(batch, student)
-    monkeypatch.setenv("SHALLOW_NARROW_DB_URL", batch.db_url)
-    summary = parallel.grade(ASSIGNMENT, root=batch.root, workers=1, force=True, students=[student], progress=False)
+    answer = (ROOT / "examples" / ASSIGNMENT / f"{student}.py").read_text()
+    (tmp_path / "nbgrader").mkdir()
+    (tmp_path / "parallel").mkdir()
+    by_nbgrader, by_us = Course(tmp_path / "nbgrader"), Course(tmp_path / "parallel")
+    for course in (by_nbgrader, by_us):
+        course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
+        course.submit_answer(student, answer)
+    by_nbgrader.autograde()
+    monkeypatch.setenv("SHALLOW_NARROW_DB_URL", by_us.db_url)
+    summary = parallel.grade(ASSIGNMENT, root=by_us.root, workers=1, progress=False)
     assert summary.graded == [student], summary.failed
-    assert _recorded(batch, student) == by_nbgrader
-    assert any(by_nbgrader[0]["comments"].values())  # the comparison covers written feedback too
+    expected = _recorded(by_nbgrader, student)
+    assert _recorded(by_us, student) == expected
+    assert any(expected[0]["comments"].values())  # the comparison covers written feedback too
+    assert parallel.ReplaySanitize.sanitized == {} and parallel.ReplayExecute.executed == {}
+
+
+def _images_and_notes(nb) -> tuple[int, int]:
+    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    notes = [c for c in nb.cells if "no figure in the graded copy" in str(c.get("outputs", []))]
+    return len(images), len(notes)
+
+
+def test_figures_are_left_out_while_grading_unless_the_instructor_keeps_them(batch: Course) -> None:
+    # No verdict reads a figure, and the feedback draws the run against the reference itself.
+    batch.autograde("--student", "correct")
+    assert _images_and_notes(batch.autograded("correct")) == (0, 2)  # draw_network(), the training plot
+    batch.autograde("--student", "correct", "--SecureExecute.draw_figures=True")
+    assert _images_and_notes(batch.autograded("correct")) == (2, 0)
 
 
 def test_a_changed_submission_is_sanitized_again_when_recorded() -> None:
@@ -114,6 +133,7 @@ def test_a_changed_submission_is_sanitized_again_when_recorded() -> None:
     key = ("ann", "a1", "nb")
     resources = {"nbgrader": {"student": "ann", "assignment": "a1", "notebook": "nb"}}
     kept = new_notebook(cells=[new_code_cell("kept")])
+    steps_before = parallel.ReplaySanitize.steps
     parallel.ReplaySanitize.steps = [Step]
     try:
         parallel.ReplaySanitize.sanitized[key] = (["x = 1"], kept)
@@ -126,19 +146,13 @@ def test_a_changed_submission_is_sanitized_again_when_recorded() -> None:
         assert again is changed and calls == [changed]
         assert key not in parallel.ReplaySanitize.sanitized
     finally:
-        parallel.ReplaySanitize.steps = []
+        parallel.ReplaySanitize.steps = steps_before
         parallel.ReplaySanitize.sanitized.pop(key, None)
 
 
-def _images_and_notes(nb) -> tuple[int, int]:
-    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
-    notes = [c for c in nb.cells if "no figure in the graded copy" in str(c.get("outputs", []))]
-    return len(images), len(notes)
-
-
-def test_figures_are_left_out_while_grading_unless_the_instructor_keeps_them(batch: Course) -> None:
-    # No verdict reads a figure, and the feedback draws the run against the reference itself.
-    batch.autograde("--student", "correct")
-    assert _images_and_notes(batch.autograded("correct")) == (0, 2)  # draw_network(), the training plot
-    batch.autograde("--student", "correct", "--SecureExecute.draw_figures=True")
-    assert _images_and_notes(batch.autograded("correct")) == (2, 0)
+def test_preparing_a_run_leaves_the_course_config_sanitizing_for_real() -> None:
+    config = parallel.course_config()
+    before = list(config.Autograde.sanitize_preprocessors)
+    api = parallel._recording_api(config)
+    assert api.config.Autograde.sanitize_preprocessors == [parallel.ReplaySanitize]
+    assert list(config.Autograde.sanitize_preprocessors) == before
