@@ -277,12 +277,15 @@ def _recording_api(config: Config) -> Any:
 
 @dataclass
 class Summary:
+    """What a grading run did, per student: the lines printed at its end."""
+
     graded: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def text(self, elapsed: float) -> str:
+        """The summary: counts, the three slowest submissions, and why each failure failed."""
         slowest = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:3]
         lines = [
             f"graded {len(self.graded)}, failed {len(self.failed)}, skipped {len(self.skipped)} (unchanged) "

@@ -30,6 +30,7 @@ import resource
 import signal
 import sys
 import traceback
+from typing import Any
 
 os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiets a debugger note at import
@@ -68,18 +69,18 @@ LIMITS = {
 }
 
 
-def _check(result, what):
+def _check(result: int, what: str) -> None:
     if result != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def _mount(source, target, fstype, flags, data=None):
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     enc = lambda s: s.encode() if s is not None else None  # noqa: E731
     _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
 
 
-def _wall_off(job, workdir, keep):
+def _wall_off(job: str, workdir: str, keep: list[str]) -> None:
     """In the new mount namespace: see only this job's folder, with private scratch space.
 
     `keep` lists read-only paths (the Python environment) that must survive the fresh
@@ -109,7 +110,7 @@ def _wall_off(job, workdir, keep):
     os.chdir(workdir)
 
 
-def _become_student(uid, limits):
+def _become_student(uid: int, limits: dict[str, int]) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)  # from root to a plain uid: every capability is gone
@@ -119,7 +120,7 @@ def _become_student(uid, limits):
             resource.setrlimit(which, (limits[name], limits[name]))
 
 
-def _kernel(request):
+def _kernel(request: dict[str, Any]) -> None:
     """The forked child: wall off, fork the PID-1 kernel, wait for it."""
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
     pid = os.fork()
@@ -162,7 +163,7 @@ def _kernel(request):
         raise
 
 
-def _reap(*_):
+def _reap(*_: object) -> None:
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -172,7 +173,8 @@ def _reap(*_):
             return
 
 
-def main():
+def main() -> None:
+    """Answer fork requests, one JSON line each on stdin, with the kernel's pid on stdout."""
     signal.signal(signal.SIGCHLD, _reap)
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
