@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def curves_png_base64(curves: dict[str, Any]) -> str:
-    """Draw the student's loss curve and weights against the reference, as base64 PNG.
+WEIGHT_COLORS = ("tab:blue", "tab:orange")
+
+
+def _inside(values: np.ndarray, low: float, high: float) -> tuple[np.ndarray, int | None]:
+    """`values` with everything from the first point outside [low, high] on blanked (NaN).
+
+    Returns the blanked copy and the index of that first point (None if there is none).
+    Clipping instead would draw a run that left the chart as one that sits on its edge.
+    """
+    outside = np.flatnonzero(~np.isfinite(values) | (values < low) | (values > high))
+    if not outside.size:
+        return values, None
+    shown = values.copy()
+    shown[outside[0] :] = np.nan
+    return shown, int(outside[0])
+
+
+def training_figure(curves: dict[str, Any]) -> Figure:
+    """The student's loss curve and weights against the reference's, side by side.
 
     Parameters
     ----------
@@ -19,8 +38,8 @@ def curves_png_base64(curves: dict[str, Any]) -> str:
 
     Returns
     -------
-    str
-        The PNG, base64-encoded (what a notebook's ``image/png`` output holds).
+    matplotlib.figure.Figure
+        Two panels; a run that leaves the chart (diverges) stops there, with a marker and a note.
     """
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
@@ -34,29 +53,43 @@ def curves_png_base64(curves: dict[str, Any]) -> str:
     # the frame is marked, not allowed to squash the reference into a flat line.
     loss_top = 10 * float(np.nanmax(ref_loss))
     ax_loss.plot(ref_loss, color="black", linewidth=3, alpha=0.35, label="reference")
-    ax_loss.plot(np.clip(loss, None, loss_top), color="tab:red", label="your run")
+    shown_loss, loss_exit = _inside(loss, -np.inf, loss_top)
+    ax_loss.plot(shown_loss, color="tab:red", label="your run")
     if np.all(ref_loss > 0):
         ax_loss.set_yscale("log")
         ax_loss.set_ylim(float(np.min(ref_loss)) / 10, loss_top)
     ax_loss.set(xlabel="epochs", ylabel="mean squared error", title="Loss curve")
+
     w_span = 1.5 * float(np.nanmax(np.abs(ref_weights))) + 0.1
-    for k, color in enumerate(["tab:blue", "tab:orange"]):
-        ax_w.plot(ref_weights[:, k], color="black", linewidth=3, alpha=0.35, label="reference" if k == 0 else None)
-        ax_w.plot(np.clip(weights[:, k], -w_span, w_span), color=color, label=f"your $w_{k + 1}$")
+    for k, color in enumerate(WEIGHT_COLORS):
+        # Each reference weight in its student weight's colour, wide and pale: which is which stays clear.
+        ax_w.plot(ref_weights[:, k], color=color, linewidth=5, alpha=0.3, label=f"reference $w_{k + 1}$")
+        shown, exit_at = _inside(weights[:, k], -w_span, w_span)
+        ax_w.plot(shown, color=color, label=f"your $w_{k + 1}$")
+        if exit_at is not None:
+            # Where the weight leaves the chart: a triangle on the edge, pointing the way it went.
+            down = bool(weights[exit_at, k] < 0)
+            ax_w.plot([exit_at], [-w_span if down else w_span], marker="v" if down else "^", color=color,
+                      markersize=9, clip_on=False, linestyle="none")
     ax_w.set_ylim(-w_span, w_span)
     ax_w.set(xlabel="epochs", ylabel="weight", title="Weights")
-    away = np.flatnonzero(~np.isfinite(loss) | (loss > loss_top))
-    if away.size:
+
+    if loss_exit is not None:
         for ax in (ax_loss, ax_w):
-            ax.axvline(away[0], color="tab:red", linestyle=":", linewidth=1)
+            ax.axvline(loss_exit, color="tab:red", linestyle=":", linewidth=1)
         ax_loss.annotate(
-            f"your loss leaves the chart\nat epoch {away[0]} (diverges)",
-            xy=(away[0], loss_top), xytext=(0.35, 0.8), textcoords="axes fraction",
+            f"your loss leaves the chart\nat epoch {loss_exit} (diverges)",
+            xy=(loss_exit, loss_top), xytext=(0.35, 0.8), textcoords="axes fraction",
             color="tab:red", fontsize=8, arrowprops={"arrowstyle": "->", "color": "tab:red"},
         )
     ax_loss.legend(loc="lower left")
-    ax_w.legend(loc="lower left")
+    ax_w.legend(loc="lower left", fontsize=8, ncol=2)
     fig.tight_layout()
+    return fig
+
+
+def curves_png_base64(curves: dict[str, Any]) -> str:
+    """Draw :func:`training_figure` as a base64 PNG (what a notebook's ``image/png`` output holds)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
+    training_figure(curves).savefig(buffer, format="png", dpi=80)
     return base64.b64encode(buffer.getvalue()).decode("ascii")

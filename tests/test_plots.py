@@ -1,0 +1,60 @@
+"""The feedback plot of a training run: readable when the student's run diverges."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+from autograder.plots import curves_png_base64, training_figure
+
+
+def _curves(diverge_at: int | None) -> dict:
+    epochs = 60
+    ref_w = np.stack([np.linspace(0.5, 1.2, epochs), np.linspace(-0.5, 0.9, epochs)], axis=1)
+    ref_loss = np.geomspace(2.0, 0.01, epochs)
+    weights, loss = ref_w * 1.05, ref_loss * 1.5
+    if diverge_at is not None:
+        growth = 3.0 ** np.arange(epochs - diverge_at)
+        weights[diverge_at:, 0] = 2.0 * growth
+        weights[diverge_at:, 1] = -2.0 * growth
+        loss[diverge_at:] = 5.0 * growth**2
+        weights[-5:], loss[-5:] = np.inf, np.inf
+    return {"loss": loss.tolist(), "weights": weights.tolist(), "ref_loss": ref_loss.tolist(),
+            "ref_weights": ref_w.tolist()}
+
+
+def _student_lines(ax):
+    return [line for line in ax.get_lines() if str(line.get_label()).startswith("your")]
+
+
+def test_a_diverging_run_stops_at_the_edge_instead_of_lying_along_it() -> None:
+    fig = training_figure(_curves(diverge_at=20))
+    ax_loss, ax_w = fig.axes
+    low, high = ax_w.get_ylim()
+    for line in _student_lines(ax_w):
+        y = np.asarray(line.get_ydata(), dtype=float)
+        drawn = y[np.isfinite(y)]
+        # Nothing is drawn on the frame's edge: the line ends where the weight leaves the chart.
+        assert drawn.size == 20 and np.all((drawn > low) & (drawn < high))
+    markers = [line for line in ax_w.get_lines() if line.get_marker() in ("^", "v")]
+    assert sorted(m.get_marker() for m in markers) == ["^", "v"]  # w1 went up, w2 down
+    (loss_line,) = _student_lines(ax_loss)
+    assert np.isfinite(np.asarray(loss_line.get_ydata(), dtype=float)).sum() <= 21
+    assert any("diverges" in text.get_text() for text in ax_loss.texts)
+
+
+def test_each_reference_weight_has_its_own_colour_and_label() -> None:
+    _, ax_w = training_figure(_curves(diverge_at=None)).axes
+    labels = {str(line.get_label()): line.get_color() for line in ax_w.get_lines()}
+    assert labels["reference $w_1$"] == labels["your $w_1$"] != labels["reference $w_2$"] == labels["your $w_2$"]
+    legend = [t.get_text() for t in ax_w.get_legend().get_texts()]
+    assert legend.count("reference $w_1$") == legend.count("reference $w_2$") == 1
+
+
+def test_a_run_that_stays_in_the_chart_is_drawn_whole_and_unmarked() -> None:
+    ax_loss, ax_w = training_figure(_curves(diverge_at=None)).axes
+    for line in _student_lines(ax_w) + _student_lines(ax_loss):
+        assert np.isfinite(np.asarray(line.get_ydata(), dtype=float)).all()
+    assert not ax_loss.texts and not [line for line in ax_w.get_lines() if line.get_marker() in ("^", "v")]
+    assert base64.b64decode(curves_png_base64(_curves(diverge_at=None)))[:8] == b"\x89PNG\r\n\x1a\n"
