@@ -27,6 +27,7 @@ import ctypes
 import json
 import os
 import resource
+import select
 import signal
 import sys
 import traceback
@@ -120,17 +121,39 @@ def _become_student(uid: int, limits: dict[str, int]) -> None:
             resource.setrlimit(which, (limits[name], limits[name]))
 
 
-def _kernel(request: dict[str, Any]) -> None:
+def _die_with_parent(watch: int) -> None:
+    """PID 1 of the kernel's namespace: die when the middle process dies (grader or zygote gone).
+
+    Set only now: Linux clears a parent-death signal when the process changes its uid, as
+    :func:`_become_student` just did.  And the middle process may already be gone: `watch`,
+    the read end of a pipe only it writes to, then reads as closed.
+    """
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+    poller = select.poll()
+    poller.register(watch, select.POLLIN)
+    if poller.poll(0):  # end of file (or anything at all): the middle process is gone
+        os._exit(1)
+    os.close(watch)
+
+
+def _kernel(request: dict[str, Any], zygote: int) -> None:
     """The forked child: wall off, fork the PID-1 kernel, wait for it."""
+    # Die with the zygote: it dies with its worker (bwrap --die-with-parent), so a worker that is
+    # killed or interrupted takes its kernels along instead of leaving them running as orphans.
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+    if os.getppid() != zygote:  # the zygote died before the line above: nobody would reap us
+        os._exit(1)
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+    # The middle process holds `alive` open as long as it lives: the kernel can tell it is gone.
+    watch, alive = os.pipe()
     pid = os.fork()
     if pid:
         # The middle process: report the kernel's pid, outlive it, then go.
+        os.close(watch)
         os.write(request["_report"], f"{pid}\n".encode())
         os.waitpid(pid, 0)
         os._exit(0)
-    # PID 1 of a fresh namespace; die if the middle process dies (grader or zygote gone).
-    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+    os.close(alive)
     os.close(request["_report"])
     # The zygote's stdin and stdout carry its protocol: the kernel must not touch them.
     # Its low-level stdout and stderr go to a log in the job folder, for the grader to read.
@@ -148,6 +171,7 @@ def _kernel(request: dict[str, Any]) -> None:
     numpy.random.seed()
     _wall_off(request["job"], request["workdir"], request.get("keep", []))
     _become_student(int(request["uid"]), request.get("limits", {}))
+    _die_with_parent(watch)
     os.environ.clear()
     os.environ.update(request.get("env", {}))
     os.environ["JPY_PARENT_PID"] = "1"
@@ -181,11 +205,12 @@ def main() -> None:
         request = json.loads(line)
         read_end, write_end = os.pipe()
         request["_report"] = write_end
+        zygote = os.getpid()
         child = os.fork()
         if child == 0:
             os.close(read_end)
             try:
-                _kernel(request)
+                _kernel(request, zygote)
             except BaseException:
                 traceback.print_exc()
             finally:

@@ -107,3 +107,41 @@ def test_each_kernel_draws_its_own_random_numbers(tmp_path: Path) -> None:
     draw = "import numpy as np, random; print(np.random.randint(2**62), random.getrandbits(62))"
     first, second = run(tmp_path, draw)[0], run(tmp_path, draw)[0]
     assert first.split()[0] != second.split()[0] and first.split()[1] != second.split()[1]
+
+
+def test_kernels_die_with_a_worker_that_is_killed(tmp_path: Path) -> None:
+    # A worker killed mid-run (out of memory, Ctrl-C, kill -9) must not leave a student's
+    # kernel spinning: the zygote dies with the worker, and its kernels with the zygote.
+    import signal
+    import subprocess
+    import sys
+
+    marker = f"autograder-worker-orphan-{os.getpid()}"
+    worker = f"""
+import sys
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+from autograder.forkserver import ForkedKernelManager
+nb = new_notebook(cells=[
+    new_code_cell("import subprocess; subprocess.Popen(['sleep', '300', '{marker}'])"),
+    new_code_cell("while True: pass"),
+])
+def started(cell, cell_index, **_):
+    if cell_index == 0:
+        print("kernel busy", flush=True)
+client = NotebookClient(nb, kernel_manager_class=ForkedKernelManager, timeout=600,
+                        resources={{"metadata": {{"path": {str(tmp_path)!r}}}}})
+client.on_cell_executed = started
+client.execute()
+"""
+    proc = subprocess.Popen([sys.executable, "-c", worker], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "kernel busy"
+        left = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+        assert len(left) == 1  # the student's background process runs while its kernel does
+        kernel = psutil.Process(proc.pid).children(recursive=True)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    gone, alive = psutil.wait_procs(left + kernel, timeout=15)
+    assert alive == [], [p.info for p in alive]
