@@ -20,7 +20,9 @@ What :class:`SecureExecute` changes:
   goes wrong, costs the cells not yet run, each with a message, never the run
   of the other students (nbgrader would drop the whole submission);
 - every checked test ends with a verdict: one that was never judged scores 0;
-- a cell's output is capped, so a flood cannot exhaust the grader's memory;
+- a cell's output is capped, so a flood cannot exhaust the grader's memory, and
+  the kernel sends printed text in chunks, so a flood cannot make one message
+  too large to receive either;
 - the course's plotting helpers skip their figures (``draw_figures``): no
   verdict reads them, and the feedback draws the student's run against the
   reference itself (:class:`DrawCurves`).
@@ -368,6 +370,9 @@ class SecureExecute(Execute):
         language_info = (info_msg or {}).get("content", {}).get("language_info")
         if isinstance(language_info, dict):
             self.nb.metadata["language_info"] = language_info
+        # Printed floods leave the kernel in small messages (see probe.bound_streams).
+        kc: Any = self.kc
+        self.wait_for_reply(kc.execute(probe.bounded_streams_code(), silent=True, store_history=False))
 
     def _stop_kernel(self, now: bool) -> None:
         """Shut the kernel down (at once after a death or hang) and forget it, whatever state it is in."""

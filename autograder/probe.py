@@ -183,6 +183,52 @@ def kernel_code(request: dict[str, Any], nonce: str | None = None) -> tuple[str,
     return f"exec({program!r})\n", nonce
 
 
+def bound_streams(stream: Any, chunk: int = 256 * 1024) -> None:
+    """Make `stream` (the kernel's stdout or stderr) send what it is given at most `chunk` at a time.
+
+    ipykernel gathers a cell's printed text for a fifth of a second and sends it as
+    one message; a cell that prints 40 MB in that time makes one message too large
+    for the grader's sockets, which then drop the connection, and the cell looks hung.
+    Flushed in chunks, a flood arrives as many small messages, of which the grader
+    keeps the first megabyte.  This runs in the student's kernel, which could undo
+    it: that would only hurt the student's own grade, never the grader.
+    """
+    write, flush = stream.write, stream.flush
+    if getattr(write, "bounded", False):
+        return
+    pending = [0]
+
+    def bounded_write(text: Any) -> Any:
+        if not isinstance(text, str) or len(text) + pending[0] < chunk:
+            pending[0] += len(text) if isinstance(text, str) else 0
+            return write(text)
+        for start in range(0, len(text), chunk):
+            write(text[start : start + chunk])
+            flush()
+        pending[0] = 0
+        return len(text)
+
+    bounded_write.bounded = True  # type: ignore[attr-defined]
+    stream.write = bounded_write
+
+
+def bounded_streams_code() -> str:
+    """Source that bounds the kernel's stdout and stderr in every cell it runs (see :func:`bound_streams`).
+
+    IPython replaces ``sys.stdout.write`` around each cell it runs (to keep the
+    output in its history) and puts the original back afterwards, so the bound is
+    applied anew as each cell starts (IPython's ``pre_execute`` event).
+    """
+    source = inspect.getsource(bound_streams)
+    program = "def __autograder_streams__():\n    import sys\n    from typing import Any\n"
+    program += "    from IPython import get_ipython\n"
+    program += "\n".join("    " + line for line in source.splitlines())
+    program += "\n    def bound_both():\n        bound_streams(sys.stdout)\n        bound_streams(sys.stderr)\n"
+    program += "    get_ipython().events.register('pre_execute', bound_both)\n"
+    program += "__autograder_streams__()\ndel __autograder_streams__\n"
+    return f"exec({program!r})\n"
+
+
 @functools.lru_cache(maxsize=1)
 def _shipped_source() -> str:
     """The collector functions' source, indented into the probe's function body (read once)."""

@@ -969,7 +969,7 @@ def test_an_error_inside_the_grader_costs_only_its_cell(tmp_path: Path) -> None:
                 raise ValueError("a message this grader cannot handle")
             return super().process_message(msg, cell, cell_index)
 
-    cells = ["x = 1", "print('BOOM')", "print('y' * 40_000_000)  # above the message size limit", "print(x + 1)"]
+    cells = ["x = 1", "print('BOOM')", "from IPython.display import display\ndisplay({'text/plain': 'y' * 40_000_000}, raw=True)  # one message, too large", "print(x + 1)"]
     nb = new_notebook(cells=[new_code_cell(code) for code in cells])
     nb, _ = Fragile(timeout=TIMEOUT).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     assert _outputs(nb.cells[1]) == [("error", "GraderError")]

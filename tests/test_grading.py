@@ -94,3 +94,20 @@ def test_autograde_runs_the_student_kernel_in_the_sandbox(graded) -> None:
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert f"uid {SandboxLimits().uid} repo False" in text
     assert graded.scores("who_am_i")["test_forward"] == FULL_MARKS["test_forward"]
+
+
+@pytest.mark.parametrize("flood", ["for _ in range(40):\n    print('x' * 1_000_000)", "print('x' * 40_000_000)"])
+def test_a_printed_flood_costs_nothing_but_its_text(flood: str, tmp_path) -> None:
+    # ipykernel sends a fifth of a second's printing as one message: 40 MB of it would
+    # exceed what the grader's sockets accept, and the cell (with its definitions) was lost.
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from autograder.preprocessors import SecureExecute
+
+    nb = new_notebook(cells=[new_code_cell(f"defined = 41\n{flood}"), new_code_cell("print(defined + 1)")])
+    nb, _ = SecureExecute(timeout=60).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    first, second = nb.cells
+    assert [o.output_type for o in first.outputs if o.output_type == "error"] == []
+    kept = "".join(o.get("text", "") for o in first.outputs)
+    assert kept.startswith("x" * 1000) and "truncated by the grader" in kept and len(kept) < 1_100_000
+    assert [o.get("text") for o in second.outputs] == ["42\n"]
