@@ -58,7 +58,8 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.Execute.timeout = 30  # seconds per cell; a hung cell costs its own points only
 c.SecureExecute.timeout = 30
-# Deleted test cells come back from the gradebook and score 0, instead of waiting for a manual grade.
+# Deleted test cells come back from the gradebook and are graded like any other (deleting a test
+# dodges nothing), instead of leaving the submission waiting for a manual grade.
 c.OverwriteCells.add_missing_cells = True
 
 # Feedback shows each test's verdict and the training plot, never the hidden test code.

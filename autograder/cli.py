@@ -9,7 +9,8 @@ report ASSIGNMENT
 check
     Exit 1 and list the files of release/ and notebooks/ that are stale.
 grade ASSIGNMENT [--workers N] [--scheduler tcp://HOST:PORT] [--force]
-    Autograde every submission in parallel, through the same secure path.
+    Autograde every submission in parallel, through the same secure path
+    (exit status 1 when some submission failed, 130 when interrupted).
 demo
     Release, submit the examples, autograde them with ``nbgrader autograde``,
     generate feedback and print each student's score per test.
@@ -108,10 +109,20 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="release, submit the examples, autograde, print the scores")
     p_report = sub.add_parser("report", help="write the class report as one HTML file")
     p_report.add_argument("assignment")
-    p_grade = sub.add_parser("grade", help="autograde every submission in parallel")
+    p_grade = sub.add_parser(
+        "grade",
+        help="autograde every submission in parallel",
+        description="Autograde every submission in submitted/*/ASSIGNMENT/ through the same secure path as "
+        "`nbgrader autograde`, in parallel, and record the results in the gradebook and autograded/.",
+        epilog="Unchanged submissions already graded are skipped (autograded/.autograder-state.json); an "
+        "interrupted run picks up where it stopped. Exit status: 0 when every submission was graded, 1 when "
+        "some failed (each is listed with the reason), 2 for a usage error, 130 when interrupted.",
+    )
     p_grade.add_argument("assignment")
-    p_grade.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
-    p_grade.add_argument("--scheduler", default=None, help="tcp://HOST:PORT of a Dask scheduler")
+    p_grade.add_argument(
+        "--workers", type=_positive, default=None, help="worker processes on this machine (default: one per core)"
+    )
+    p_grade.add_argument("--scheduler", default=None, help="tcp://HOST:PORT of a Dask scheduler to run the notebooks")
     p_grade.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     args = parser.parse_args(argv)
 
@@ -126,17 +137,40 @@ def main(argv: list[str] | None = None) -> int:
         print("release/ and notebooks/ are up to date with source/.")
     elif args.command == "demo":
         demo()
+    elif args.command in ("report", "grade") and args.assignment not in build_mod.assignments():
+        known = ", ".join(build_mod.assignments())
+        print(f"error: no assignment {args.assignment!r} in source/ (there are: {known})", file=sys.stderr)
+        return 2
     elif args.command == "report":
         print(f"Class report: {report(args.assignment)}")
     elif args.command == "grade":
-        from .parallel import grade
+        from .parallel import GradingInterrupted, grade
 
-        summary = grade(args.assignment, workers=args.workers, scheduler=args.scheduler, force=args.force)
-        print(summary.text(sum(summary.seconds.values())))
+        try:
+            summary = grade(args.assignment, workers=args.workers, scheduler=args.scheduler, force=args.force)
+        except GradingInterrupted as stop:
+            print(stop.summary.text())
+            print(
+                f"Interrupted: {len(stop.summary.graded)} submissions recorded this run are kept; "
+                "run the same command again to grade the rest."
+            )
+            return 130
+        print(summary.text())
         print()
         print(score_table(args.assignment))
         return 1 if summary.failed else 0
     return 0
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
 
 
 if __name__ == "__main__":

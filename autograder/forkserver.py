@@ -16,10 +16,10 @@ matplotlib.
 
 from __future__ import annotations
 
-import atexit
 import itertools
 import json
 import logging
+import multiprocessing.util
 import os
 import shutil
 import signal
@@ -56,11 +56,12 @@ class ForkServer:
             raise RuntimeError(sandbox.sandbox_warning() or "bubblewrap is not usable here")
         self.limits = limits or sandbox.SandboxLimits()
         # Root-owned and not listable: a kernel sees only its own job inside it anyway.
-        self.jobs_root = tempfile.mkdtemp(prefix="autograder-jobs-")
+        _remove_leftovers()
+        self.jobs_root = tempfile.mkdtemp(prefix=f"autograder-jobs-{os.getpid()}-")
         os.chmod(self.jobs_root, 0o711)
         self._ids = itertools.count()
         self._requests = threading.Lock()
-        runtime = tempfile.mkdtemp(prefix="autograder-zygote-")
+        runtime = tempfile.mkdtemp(prefix=f"autograder-zygote-{os.getpid()}-")
         self._runtime = runtime
         args = sandbox._bwrap_args(bwrap, self.jobs_root, runtime, self.limits.uid, self.limits.tmp_bytes)
         # The zygote stays in the grader's PID namespace (each kernel gets its own), so the
@@ -77,7 +78,9 @@ class ForkServer:
         ready = self.process.stdout.readline()
         if '"ready"' not in ready:
             raise RuntimeError(f"the kernel zygote did not start: {ready!r}")
-        atexit.register(self.close)
+        # A worker process of multiprocessing leaves through os._exit, which skips atexit:
+        # its own finalizers (run in every process it starts, and at exit here) do not.
+        multiprocessing.util.Finalize(self, self.close, exitpriority=10)
 
     @staticmethod
     def _kernel_env() -> dict[str, str]:
@@ -146,6 +149,26 @@ class ForkServer:
             self.process.wait()
         shutil.rmtree(self.jobs_root, ignore_errors=True)
         shutil.rmtree(self._runtime, ignore_errors=True)
+
+
+def _remove_leftovers() -> None:
+    """Remove the folders of fork servers whose process is gone (killed before it could clean up)."""
+    for path in Path(tempfile.gettempdir()).glob("autograder-[jz]*-*-*"):
+        kind, _, rest = path.name.removeprefix("autograder-").partition("-")
+        owner = rest.split("-", 1)[0]
+        if kind not in ("jobs", "zygote") or not owner.isdigit() or _alive(int(owner)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 _ZYGOTE_LIMITS = ("memory_bytes", "cpu_seconds", "max_processes", "max_file_bytes")

@@ -32,9 +32,12 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
+import signal
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -72,6 +75,9 @@ class Outcome:
     executed: NotebookNode | None
     seconds: float
     error: str | None = None
+    # True when the grader, not the submission, failed (a worker died, a disk filled up): such a
+    # submission is not recorded, so a later run tries it again instead of scoring it 0.
+    infrastructure: bool = False
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -160,11 +166,13 @@ def execute_job(job: Job) -> Outcome:
     """Run one notebook through :class:`SecureExecute` in a scratch folder (runs in a worker)."""
     from .preprocessors import SecureExecute
 
+    global _SCRATCH
     start = time.perf_counter()
     os.environ["NBGRADER_EXECUTION"] = "autograde"  # what `nbgrader autograde` tells the kernel
     try:
         nb = pickle.loads(job.sanitized)
         with tempfile.TemporaryDirectory(prefix="autograder-job-") as tmp:
+            _SCRATCH = tmp
             for rel, data in job.files.items():
                 target = Path(tmp) / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -182,7 +190,36 @@ def execute_job(job: Job) -> Outcome:
             nb, _ = SecureExecute(config=config).preprocess(nb, resources)
         return Outcome(job.student, job.notebook, nb, time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 - reported per submission; the others go on
-        return Outcome(job.student, job.notebook, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
+        # SecureExecute never raises for a submission's sake: this is the grader's own failure.
+        why = f"the grader failed: {type(exc).__name__}: {exc}"
+        return Outcome(job.student, job.notebook, None, time.perf_counter() - start, why, infrastructure=True)
+    finally:
+        _SCRATCH = None
+
+
+_SCRATCH: str | None = None
+"""The scratch folder of the job this worker is running, for :func:`_worker_stop` to remove."""
+
+
+def _worker_start() -> None:
+    """Set up a local worker process: Ctrl-C is the grading process's to handle, SIGTERM cleans up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stop)
+
+
+def _worker_stop(*_: object) -> None:
+    """Stopped by the grading process (Ctrl-C there): remove what this worker made, then go.
+
+    The worker's kernels die with its zygote, which dies with the worker; the folders
+    they worked in would outlive it.
+    """
+    from .forkserver import ForkServer
+
+    if ForkServer._instance is not None:
+        ForkServer._instance.close()
+    if _SCRATCH:
+        shutil.rmtree(_SCRATCH, ignore_errors=True)
+    os._exit(143)
 
 
 def _forked_kernels() -> type | None:
@@ -274,6 +311,17 @@ def _recording_api(config: Config) -> Any:
 
 # -- the whole run ------------------------------------------------------------------------------------
 
+GLOB_CHARACTERS = frozenset("*?[]")
+"""Characters nbgrader reads as a pattern in a student id: such a folder would grade others, or nobody."""
+
+
+class GradingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; carries what was done, all of which is kept."""
+
+    def __init__(self, summary: Summary) -> None:
+        super().__init__()
+        self.summary = summary
+
 
 @dataclass
 class Summary:
@@ -282,19 +330,35 @@ class Summary:
     graded: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # graded, with something the instructor should know
+    seconds: dict[str, float] = field(default_factory=dict)  # time in a worker, per student
+    elapsed: float = 0.0  # wall-clock time of the run
 
-    def text(self, elapsed: float) -> str:
-        """The summary: counts, the three slowest submissions, and why each failure failed."""
+    def text(self) -> str:
+        """The summary: counts, the three slowest submissions, what to know, and why each failure failed."""
         slowest = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:3]
         lines = [
             f"graded {len(self.graded)}, failed {len(self.failed)}, skipped {len(self.skipped)} (unchanged) "
-            f"in {elapsed:.1f} s",
+            f"in {self.elapsed:.1f} s",
         ]
         if slowest:
             lines.append("slowest: " + ", ".join(f"{s} {t:.1f} s" for s, t in slowest))
+        lines += [f"NOTE {student}: {note}" for student, note in self.notes.items()]
         lines += [f"FAILED {student}: {why}" for student, why in self.failed.items()]
         return "\n".join(lines)
+
+
+@dataclass
+class _Student:
+    """One submission being graded: its notebooks still out, and what went wrong so far."""
+
+    name: str
+    folder: Path
+    mark: str
+    notebooks: list[Path]
+    pending: int = 0
+    problems: list[str] = field(default_factory=list)
+    retry: bool = False  # the grader failed it: leave it unrecorded, for the next run
 
 
 def _progress(done: int, total: int, started: float, summary: Summary) -> None:
@@ -304,24 +368,123 @@ def _progress(done: int, total: int, started: float, summary: Summary) -> None:
     left = (total - done) / rate if rate > 0 and done else float("nan")
     eta = "--:--" if left != left else f"{int(left) // 60}:{int(left) % 60:02d}"
     bar = "#" * filled + "." * (width - filled)
-    sys.stderr.write(f"\r[{bar}] {done}/{total} graded, {len(summary.failed)} failed, ETA {eta} ")
+    sys.stderr.write(f"\r[{bar}] {done}/{total} done, {len(summary.failed)} failed, ETA {eta} ")
     sys.stderr.flush()
 
 
-def _executor(workers: int, scheduler: str | None) -> tuple[Any, Any]:
-    """A concurrent.futures-style executor: worker processes here, or a Dask cluster."""
-    if scheduler:
-        from dask.distributed import Client
+class _Workers:
+    """Where notebooks run: worker processes on this machine, or a Dask cluster.
 
-        client = Client(scheduler)
-        return client.get_executor(pure=False), client
-    import multiprocessing
+    A local pool whose process died (killed, out of memory) is broken for good in
+    ``concurrent.futures``; :meth:`restart` replaces it, and :attr:`generation` tells
+    the futures of the old pool from those of the new.
+    """
 
-    # forkserver: workers start from a clean process, not a copy of this one with its threads;
-    # that process imports what every worker needs once, and each worker is a fork of it.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["autograder.preprocessors", "autograder.judge_depth", "autograder.judge_landscape"])
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=context), None
+    def __init__(self, count: int, scheduler: str | None) -> None:
+        self.count, self.scheduler, self.generation = count, scheduler, 0
+        self.client: Any = None
+        if scheduler:
+            from dask.distributed import Client
+
+            self.client = Client(scheduler)
+            self.executor: Any = self.client.get_executor(pure=False)
+        else:
+            self.executor = self._local_pool()
+
+    def _local_pool(self) -> cf.ProcessPoolExecutor:
+        import multiprocessing
+
+        # forkserver: workers start from a clean process, not a copy of this one with its threads;
+        # that process imports what every worker needs once, and each worker is a fork of it.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(
+            ["autograder.preprocessors", "autograder.judge_depth", "autograder.judge_landscape"]
+        )
+        return cf.ProcessPoolExecutor(max_workers=self.count, mp_context=context, initializer=_worker_start)
+
+    def submit(self, job: Job) -> cf.Future[Outcome]:
+        """Send `job` to a worker (to a fresh pool if the current one broke meanwhile)."""
+        try:
+            return self.executor.submit(execute_job, job)
+        except cf.process.BrokenProcessPool:
+            self.restart()
+            return self.executor.submit(execute_job, job)
+
+    def restart(self) -> None:
+        """Replace a broken local pool."""
+        self.stop(now=True)
+        self.executor = self._local_pool()
+        self.generation += 1
+
+    def stop(self, now: bool = False) -> None:
+        """Shut down; `now` cancels waiting jobs and stops the running ones (their work is lost)."""
+        if self.client is not None:
+            self.executor.shutdown(wait=not now)
+            self.client.close()
+            return
+        # concurrent.futures keeps its processes in a private mapping (emptied by shutdown); there is
+        # no public way to stop a job that is running, and a hanging notebook would hold Ctrl-C for minutes.
+        processes = list((getattr(self.executor, "_processes", None) or {}).values())
+        self.executor.shutdown(wait=not now, cancel_futures=now)
+        if now:
+            for process in processes:
+                process.terminate()  # the worker removes its scratch folders and its zygote
+            for process in processes:
+                process.join(timeout=10)
+                if process.is_alive():
+                    process.kill()
+
+
+def _completed(workers: _Workers, items: Iterator[Job | Outcome], window: int) -> Iterator[Outcome]:
+    """Outcomes as they finish, with at most `window` jobs out at a time.
+
+    An :class:`Outcome` among `items` (a submission that failed before running) passes
+    straight through.  A job whose worker died is tried once more in a fresh pool; if
+    that one dies too, the job fails with a message, and the run goes on.
+    """
+    in_flight: dict[cf.Future[Outcome], tuple[Job, int, int]] = {}
+
+    def launch(job: Job, tries: int) -> None:
+        in_flight[workers.submit(job)] = (job, tries, workers.generation)
+
+    def finished(done: Iterable[cf.Future[Outcome]]) -> Iterator[Outcome]:
+        for future in done:
+            job, tries, generation = in_flight.pop(future)
+            try:
+                yield future.result()
+            except cf.process.BrokenProcessPool:
+                if tries == 0:
+                    if generation == workers.generation:  # the first of its pool's jobs to notice
+                        workers.restart()
+                    launch(job, tries + 1)
+                else:
+                    why = "the worker process running it died twice (out of memory, or killed)"
+                    yield Outcome(job.student, job.notebook, None, 0.0, why, infrastructure=True)
+            except Exception as exc:  # noqa: BLE001 - e.g. a Dask worker lost: this job fails, the run goes on
+                why = f"the worker running it failed: {type(exc).__name__}: {exc}"
+                yield Outcome(job.student, job.notebook, None, 0.0, why, infrastructure=True)
+
+    for item in items:
+        if isinstance(item, Outcome):
+            yield item
+            continue
+        launch(item, 0)
+        while len(in_flight) >= window:
+            done, _ = cf.wait(list(in_flight), return_when=cf.FIRST_COMPLETED)
+            yield from finished(done)
+    while in_flight:
+        done, _ = cf.wait(list(in_flight), return_when=cf.FIRST_COMPLETED)
+        yield from finished(done)
+
+
+def assignment_notebooks(root: Path, assignment: str) -> list[str]:
+    """File names of the assignment's notebooks (from source/), or ValueError naming the assignments there are."""
+    source = root / "source" / assignment
+    names = sorted(p.name for p in source.glob("*.ipynb")) if source.is_dir() else []
+    if not names:
+        known = sorted(p.name for p in (root / "source").iterdir() if p.is_dir() and not p.name.startswith("."))
+        raise ValueError(f"no assignment {assignment!r} in {root / 'source'} (there are: {', '.join(known)})")
+    return names
 
 
 def grade(
@@ -351,7 +514,23 @@ def grade(
         Only these students.
     progress : bool
         Draw a progress bar on stderr.
+
+    Returns
+    -------
+    Summary
+        Who was graded, skipped or failed (and why).  A submission nbgrader cannot
+        grade (unreadable, no notebook) is recorded as ``nbgrader autograde`` records
+        it and listed as failed; one the grader failed (a worker died) is not
+        recorded, and the next run tries it again.
+
+    Raises
+    ------
+    ValueError
+        When the assignment has no notebooks in source/.
+    GradingInterrupted
+        On Ctrl-C, after stopping the workers; what was recorded stays.
     """
+    expected = assignment_notebooks(root, assignment)
     config = course_config(root)
     db_url = os.environ.get("SHALLOW_NARROW_DB_URL") or str(config.CourseDirectory.db_url)
     config.CourseDirectory.db_url = db_url
@@ -361,71 +540,104 @@ def grade(
     state: dict[str, str] = json.loads(state_path.read_text()) if state_path.exists() else {}
     wanted = set(students) if students is not None else None
     summary = Summary()
-    todo: list[tuple[str, Path, str]] = []
+    todo: list[_Student] = []
     source_digest = _folder_digest(source)  # once, not once per student
-    for folder in sorted(submitted.glob(f"*/{assignment}")):
+    folders = sorted(p / assignment for p in submitted.iterdir()) if submitted.is_dir() else []
+    for folder in (f for f in folders if f.is_dir()):
         student = folder.parent.name
         if wanted is not None and student not in wanted:
+            continue
+        if GLOB_CHARACTERS & set(student):
+            summary.failed[student] = (
+                "not graded: nbgrader reads * ? [ ] in a student id as a pattern (it would grade other "
+                "students, or nobody); rename the folder"
+            )
             continue
         mark = fingerprint(folder, source_digest)
         if not force and state.get(f"{assignment}/{student}") == mark:
             summary.skipped.append(student)
-        else:
-            todo.append((student, folder, mark))
+            continue
+        found = sorted(p.name for p in folder.glob("*.ipynb"))
+        extra = [name for name in found if name not in expected]
+        if extra:  # e.g. JupyterLab's "Duplicate": nbgrader skips them, and so do we, but say so
+            summary.notes[student] = f"not part of the assignment, not graded: {', '.join(extra)}"
+        notebooks = [folder / name for name in expected if name in found]
+        todo.append(_Student(student, folder, mark, notebooks, pending=max(len(notebooks), 1)))
+    by_name = {s.name: s for s in todo}
 
     settings = _execute_settings(config)
-    notebooks = {student: sorted(folder.glob("*.ipynb")) for student, folder, _ in todo}
-    pending = {student: len(paths) for student, paths in notebooks.items()}
-    marks = {student: mark for student, _, mark in todo}
 
-    def jobs() -> Iterator[Job]:
+    def items() -> Iterator[Job | Outcome]:
         # Made one at a time, as workers free up: memory stays flat however large the class.
-        for student, folder, _ in todo:
-            for path in notebooks[student]:
+        for student in todo:
+            if not student.notebooks:
+                why = f"no {' or '.join(expected)} in {student.folder.relative_to(root)}"
+                yield Outcome(student.name, "", None, 0.0, why)
+            for path in student.notebooks:
                 try:
-                    nb = sanitize(path, student, assignment, db_url, config)
+                    nb = sanitize(path, student.name, assignment, db_url, config)
                 except Exception as exc:  # noqa: BLE001 - a corrupt notebook fails alone
-                    summary.failed[student] = f"could not read {path.name}: {type(exc).__name__}: {exc}"
-                    pending[student] -= 1
+                    yield Outcome(student.name, path.stem, None, 0.0, f"could not read {path.name}: {_short(exc)}")
                     continue
-                yield Job(student, assignment, path.stem, pickle.dumps(nb), _job_files(folder, source), settings)
+                files = _job_files(student.folder, source)
+                yield Job(student.name, assignment, path.stem, pickle.dumps(nb), files, settings)
 
     api = _recording_api(config)
     started = time.perf_counter()
     count = workers or os.cpu_count() or 1
-    executor, client = _executor(count, scheduler)
+    pool = _Workers(count, scheduler)
+    interrupted, finished = False, 0
     try:
-        with shared_engines():  # one database engine for every Gradebook nbgrader opens
-            for outcome in _completed(executor, jobs(), window=2 * count):
-                student = outcome.student
-                summary.seconds[student] = summary.seconds.get(student, 0.0) + outcome.seconds
+        with shared_engines(), warnings.catch_warnings():  # one database engine for every Gradebook nbgrader opens
+            _quiet_known_warnings()
+            for outcome in _completed(pool, items(), window=2 * count):
+                student = by_name[outcome.student]
+                summary.seconds[student.name] = summary.seconds.get(student.name, 0.0) + outcome.seconds
                 if outcome.executed is None:
-                    summary.failed[student] = outcome.error or "execution failed"
+                    student.problems.append(outcome.error or "execution failed")
+                    student.retry |= outcome.infrastructure
                 else:
-                    ReplayExecute.executed[(student, assignment, outcome.notebook)] = outcome.executed
-                pending[student] -= 1
-                if pending[student] == 0 and student not in summary.failed:
-                    _record(api, assignment, student, summary)
-                    if student in summary.graded:
-                        state[f"{assignment}/{student}"] = marks[student]
-                        _write_state(state_path, state)
-                if pending[student] == 0:
-                    _forget(student, assignment)
-                if progress:
-                    _progress(len(summary.graded) + len(summary.failed), len(todo), started, summary)
+                    ReplayExecute.executed[(student.name, assignment, outcome.notebook)] = outcome.executed
+                student.pending -= 1
+                if student.pending == 0:
+                    _finish(api, assignment, student, summary, state, state_path)
+                    finished += 1
+                    if progress:
+                        _progress(finished, len(todo), started, summary)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         # Whatever stopped the run, nothing kept for recording outlives it.
         ReplaySanitize.sanitized.clear()
         ReplayExecute.executed.clear()
-        executor.shutdown(wait=True)
-        if client is not None:
-            client.close()
-    for student, left in pending.items():  # every notebook unreadable: nothing ran
-        if left == 0 and student not in summary.graded and student not in summary.failed:
-            summary.failed[student] = "no notebook to grade"
-    if progress:
-        sys.stderr.write("\n")
+        pool.stop(now=interrupted)
+        summary.elapsed = time.perf_counter() - started
+        if progress:
+            sys.stderr.write("\n")
+    if interrupted:
+        raise GradingInterrupted(summary)
     return summary
+
+
+def _finish(api: Any, assignment: str, student: _Student, summary: Summary, state: dict[str, str],
+            state_path: Path) -> None:
+    """Record a student whose notebooks are all back, and remember them as graded if that worked."""
+    name = student.name
+    try:
+        if student.retry:
+            summary.failed[name] = "; ".join(student.problems) + " (not recorded: the next run tries again)"
+            return
+        # A submission nbgrader cannot grade is still recorded, as `nbgrader autograde` records it
+        # (a submission with no score), so it shows in the formgrader and the export.
+        error = _record(api, assignment, name)
+        if error is None and not student.problems:
+            summary.graded.append(name)
+            state[f"{assignment}/{name}"] = student.mark
+            _write_state(state_path, state)
+        else:
+            summary.failed[name] = "; ".join(student.problems) or error or "autograde failed"
+    finally:
+        _forget(name, assignment)
 
 
 def _forget(student: str, assignment: str) -> None:
@@ -435,26 +647,28 @@ def _forget(student: str, assignment: str) -> None:
             del kept[key]
 
 
-def _record(api: Any, assignment: str, student: str, summary: Summary) -> None:
-    """Write one student's results through stock nbgrader (the only gradebook writer)."""
+def _record(api: Any, assignment: str, student: str) -> str | None:
+    """Write one student's results through stock nbgrader (the only gradebook writer); None, or why it failed."""
     result = api.autograde(assignment, student, force=True, create=True)
     if result.get("success"):
-        summary.graded.append(student)
-    else:
-        summary.failed[student] = (result.get("error") or result.get("log") or "autograde failed")[-500:]
+        return None
+    # nbgrader's own summary lines, not the traceback before them.
+    log = result.get("log") or ""
+    errors = [line.removeprefix("[ERROR] ") for line in log.splitlines() if line.startswith("[ERROR]")]
+    return " ".join(errors[:2]) or (result.get("error") or "autograde failed").strip().splitlines()[-1]
 
 
-def _completed(executor: Any, jobs: Iterator[Job], window: int) -> Iterator[Outcome]:
-    """Outcomes as they finish, with at most `window` jobs submitted at a time."""
-    in_flight: set[cf.Future[Outcome]] = set()
-    for job in jobs:
-        in_flight.add(executor.submit(execute_job, job))
-        if len(in_flight) >= window:
-            done, in_flight = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
-    for future in cf.as_completed(in_flight):
-        yield future.result()
+def _short(exc: BaseException) -> str:
+    """An exception in one line, of reasonable length."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _quiet_known_warnings() -> None:
+    """Silence warnings stock code gives on every submission, which would bury the ones that matter."""
+    # SQLAlchemy, when nbgrader creates a submission; nbformat, for notebooks saved without cell ids.
+    warnings.filterwarnings("ignore", message=r".*not in session.*")
+    warnings.filterwarnings("ignore", message=r".*[Cc]ell is missing an id field.*")
 
 
 def _write_state(path: Path, state: dict[str, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import psutil
@@ -145,3 +146,31 @@ client.execute()
         proc.wait()
     gone, alive = psutil.wait_procs(left + kernel, timeout=15)
     assert alive == [], [p.info for p in alive]
+    # Its folders outlive it, until the next fork server starts and sweeps them away.
+    from autograder import forkserver
+
+    leftovers = lambda: list(Path(tempfile.gettempdir()).glob(f"autograder-*-{proc.pid}-*"))  # noqa: E731
+    assert len(leftovers()) == 2  # its jobs and its zygote's runtime folder
+    forkserver._remove_leftovers()
+    assert leftovers() == []
+
+
+def _start_a_fork_server(report) -> None:
+    from autograder.forkserver import ForkServer
+
+    server = ForkServer.shared()
+    report.put([server.jobs_root, server._runtime])
+
+
+def test_a_worker_process_removes_its_folders_when_it_ends() -> None:
+    # multiprocessing's workers leave through os._exit, which skips atexit handlers.
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    report = context.Queue()
+    worker = context.Process(target=_start_a_fork_server, args=(report,))
+    worker.start()
+    folders = [Path(p) for p in report.get(timeout=60)]
+    worker.join(timeout=60)
+    assert worker.exitcode == 0 and all(f.name.startswith("autograder-") for f in folders)
+    assert [f for f in folders if f.exists()] == []

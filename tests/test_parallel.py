@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -57,13 +58,127 @@ def test_dask_cluster_gives_the_same_grades(batch: Course, monkeypatch) -> None:
         assert _autograded_scores(batch, student) == _expected(student)
 
 
-def test_a_corrupt_notebook_fails_alone(batch: Course, monkeypatch) -> None:
+def _submissions(course: Course) -> set[str]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        return {s.student_id for s in gb.assignment_submissions(ASSIGNMENT)}
+
+
+def test_bad_submissions_fail_alone_with_a_message_and_are_recorded_as_nbgrader_would(
+    batch: Course, monkeypatch
+) -> None:
     monkeypatch.setenv("SHALLOW_NARROW_DB_URL", batch.db_url)
     broken = batch.submit("broken", batch.release_notebook())
     (broken / "shallow_narrow.ipynb").write_text('{"cells": [')  # truncated JSON
+    renamed = batch.submit("renamed", batch.release_notebook())
+    (renamed / "shallow_narrow.ipynb").rename(renamed / "my_notebook.ipynb")
+    copied = batch.submit_answer("copied", (ROOT / "examples" / ASSIGNMENT / "correct.py").read_text())
+    (copied / "shallow_narrow-Copy1.ipynb").write_text("not even JSON")  # JupyterLab's "Duplicate", then edited
     summary = parallel.grade(ASSIGNMENT, root=batch.root, workers=2, force=True, progress=False)
-    assert "broken" in summary.failed and "shallow_narrow.ipynb" in summary.failed["broken"]
+
+    assert summary.failed["broken"].startswith("could not read shallow_narrow.ipynb: NotJSONError")
+    assert summary.failed["renamed"] == "no shallow_narrow.ipynb in submitted/renamed/01_shallow_narrow"
+    # An extra notebook is left out, as nbgrader leaves it out, and the real one is graded.
+    assert "copied" in summary.graded and "shallow_narrow-Copy1.ipynb" in summary.notes["copied"]
+    assert _autograded_scores(batch, "copied") == _expected("correct")
     assert _autograded_scores(batch, "correct") == _expected("correct")
+    # Like `nbgrader autograde --create`: the failed submissions are in the gradebook (so in the
+    # formgrader and the export), without a score.
+    assert {"broken", "renamed", "copied"} <= _submissions(batch)
+    for student in ("broken", "renamed", "copied"):
+        batch.root.joinpath("submitted", student).rename(batch.root / f"gone-{student}")  # out of later tests
+
+
+def test_a_student_id_nbgrader_would_read_as_a_pattern_is_refused(batch: Course, monkeypatch) -> None:
+    # nbgrader globs the id: "correct*" would regrade "correct" too, "br[ab]" would match nobody.
+    monkeypatch.setenv("SHALLOW_NARROW_DB_URL", batch.db_url)
+    parallel.grade(ASSIGNMENT, root=batch.root, workers=1, progress=False)
+    for odd in ("correct*", "br[ab]"):
+        batch.submit(odd, batch.release_notebook())
+    before = (batch.root / "autograded" / "correct" / ASSIGNMENT / "shallow_narrow.ipynb").stat().st_mtime_ns
+    try:
+        summary = parallel.grade(ASSIGNMENT, root=batch.root, workers=1, progress=False)
+    finally:
+        for odd in ("correct*", "br[ab]"):
+            batch.root.joinpath("submitted", odd).rename(batch.root / f"gone-{odd.strip('*[]')}")
+    assert set(summary.failed) == {"correct*", "br[ab]"}
+    assert all("pattern" in why and "rename the folder" in why for why in summary.failed.values())
+    assert "correct" in summary.skipped
+    assert (batch.root / "autograded" / "correct" / ASSIGNMENT / "shallow_narrow.ipynb").stat().st_mtime_ns == before
+    assert not {"correct*", "br[ab]"} & _submissions(batch)
+
+
+class _DyingPool:
+    """Stands for parallel._Workers: the jobs named in `dies` break their pool, once or always."""
+
+    def __init__(self, dies: dict[str, int]) -> None:
+        self.dies, self.generation, self.restarts = dict(dies), 0, 0
+
+    def submit(self, job):
+        import concurrent.futures as cf
+
+        future: cf.Future = cf.Future()
+        if self.dies.get(job.student, 0) > 0:
+            self.dies[job.student] -= 1
+            future.set_exception(cf.process.BrokenProcessPool("a worker died"))
+        else:
+            future.set_result(parallel.Outcome(job.student, job.notebook, None, 0.1))
+        return future
+
+    def restart(self) -> None:
+        self.generation += 1
+        self.restarts += 1
+
+
+def test_a_dead_worker_costs_one_retry_and_a_twice_dead_job_fails_alone() -> None:
+    jobs = [parallel.Job(s, ASSIGNMENT, "nb", b"", {}) for s in ("ann", "bob", "cy")]
+    pool = _DyingPool({"bob": 1, "cy": 5})
+    outcomes = {o.student: o for o in parallel._completed(pool, iter(jobs), window=1)}
+    assert set(outcomes) == {"ann", "bob", "cy"}
+    assert outcomes["bob"].error is None  # tried again in a fresh pool
+    assert outcomes["cy"].infrastructure and "died twice" in (outcomes["cy"].error or "")
+    assert pool.restarts == 2
+
+
+def test_a_submission_the_grader_failed_is_not_recorded_and_is_tried_again(tmp_path) -> None:
+    student = parallel._Student("ann", tmp_path, "mark", [], problems=["the worker died"], retry=True)
+    summary, state = parallel.Summary(), {}
+
+    class NoRecording:
+        def autograde(self, *args, **kwargs):
+            raise AssertionError("a submission the grader failed must not be recorded")
+
+    parallel._finish(NoRecording(), ASSIGNMENT, student, summary, state, tmp_path / "state.json")
+    assert "the next run tries again" in summary.failed["ann"] and state == {}
+
+
+def test_ctrl_c_stops_the_workers_and_their_kernels_and_keeps_what_was_recorded(batch: Course, monkeypatch) -> None:
+    import psutil
+
+    monkeypatch.setenv("SHALLOW_NARROW_DB_URL", batch.db_url)
+    recorded = []
+
+    def record_then_interrupt(api, assignment, student):
+        if recorded:
+            raise KeyboardInterrupt
+        recorded.append(student)
+        return real_record(api, assignment, student)
+
+    real_record = parallel._record
+    monkeypatch.setattr(parallel, "_record", record_then_interrupt)
+    with pytest.raises(parallel.GradingInterrupted) as stop:
+        parallel.grade(ASSIGNMENT, root=batch.root, workers=2, force=True, progress=False)
+    assert stop.value.summary.graded == recorded
+    zygotes = [p for p in psutil.Process().children(recursive=True) if "kernel zygote" in " ".join(p.cmdline())]
+    assert zygotes == []
+    state = json.loads((batch.root / "autograded" / parallel.STATE_FILE).read_text())
+    assert f"{ASSIGNMENT}/{recorded[0]}" in state  # the next run skips what this one recorded
+
+
+def test_a_mistyped_assignment_is_an_error_naming_the_real_ones(batch: Course) -> None:
+    with pytest.raises(ValueError, match=r"no assignment '01_shalow_narrow'.*01_shallow_narrow"):
+        parallel.grade("01_shalow_narrow", root=batch.root, progress=False)
 
 
 def _recorded(course: Course, student: str) -> tuple[dict, str]:
