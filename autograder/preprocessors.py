@@ -45,7 +45,7 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
-from nbformat.v4 import new_output
+from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
@@ -584,7 +584,7 @@ class RepairCellMetadata(NbGraderPreprocessor):
     """
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
-        known = self._gradebook_flags(resources.get("nbgrader", {}))
+        known, hidden = self._gradebook_flags(resources.get("nbgrader", {}))
         seen: set[str] = set()
         for cell in reversed(nb.cells):
             meta = cell.get("metadata", {}).get("nbgrader")
@@ -604,19 +604,36 @@ class RepairCellMetadata(NbGraderPreprocessor):
                 if wrong:
                     self.log.warning("Cell %s: restoring edited nbgrader metadata %s", grade_id, wrong)
                     meta.update({k: flags[k] for k in wrong})
+            released, full = hidden.get(grade_id, (None, None))
+            if released is not None and cell.get("source") == released:
+                # A test cell exactly as released: give it its hidden tests back now, so that
+                # OverwriteCells warns only about cells a student really changed (it compares
+                # against the checksum taken with the hidden tests in: jupyter/nbgrader #1961).
+                cell.source = full
         return nb, resources
 
-    def _gradebook_flags(self, info: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
-        """The nbgrader metadata each cell of the notebook had when it was released, by id."""
+    def _gradebook_flags(
+        self, info: dict[str, Any]
+    ) -> tuple[dict[str, dict[str, Any]] | None, dict[str, tuple[str, str]]]:
+        """The nbgrader metadata each cell of the notebook had when it was released, by id.
+
+        Also, for each locked cell with hidden tests: its source as released, and in full.
+        """
         if not all(key in info for key in ("db_url", "notebook", "assignment")):
-            return None
+            return None, {}
         from nbgrader.api import Gradebook, MissingEntry
 
         with Gradebook(info["db_url"]) as gb:
             try:
                 notebook = gb.find_notebook(info["notebook"], info["assignment"])
             except MissingEntry:
-                return None
+                return None, {}
+            hidden: dict[str, tuple[str, str]] = {}
+            for cell in notebook.source_cells:
+                if cell.locked and cell.cell_type == "code":
+                    released = new_code_cell(cell.source)
+                    if ClearHiddenTests(parent=self)._remove_hidden_test_region(released):
+                        hidden[cell.name] = (released.source, cell.source)
             flags: dict[str, dict[str, Any]] = {
                 cell.name: {"grade": False, "solution": False, "task": False, "locked": bool(cell.locked),
                             "schema_version": 3}
@@ -628,7 +645,7 @@ class RepairCellMetadata(NbGraderPreprocessor):
                 flags.setdefault(cell.name, {})["solution"] = True
             for cell in notebook.task_cells:
                 flags.setdefault(cell.name, {}).update(task=True, points=cell.max_score)
-        return flags
+        return flags, hidden
 
 
 def _same(value: Any, expected: Any) -> bool:

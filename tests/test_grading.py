@@ -111,3 +111,22 @@ def test_a_printed_flood_costs_nothing_but_its_text(flood: str, tmp_path) -> Non
     kept = "".join(o.get("text", "") for o in first.outputs)
     assert kept.startswith("x" * 1000) and "truncated by the grader" in kept and len(kept) < 1_100_000
     assert [o.get("text") for o in second.outputs] == ["42\n"]
+
+
+def test_only_a_test_cell_the_student_changed_is_reported_as_changed(course) -> None:
+    # Stock nbgrader warns about every test cell with hidden tests (jupyter/nbgrader #1961),
+    # which buries the one warning that matters: a student who edited a test.
+    answer = (ROOT / "examples" / ASSIGNMENT / "correct.py").read_text()
+    from autograder.submissions import submission_from_answer
+
+    course.submit("as_released", submission_from_answer(course.release_notebook(), answer))
+    edited = submission_from_answer(course.release_notebook(), answer)
+    test_cell = next(c for c in edited.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_forward")
+    test_cell.source += "\nprint('all good')"
+    course.submit("edited_a_test", edited)
+    log = course.autograde("--student", "as_released")
+    assert "has changed" not in log
+    log = course.autograde("--student", "edited_a_test")
+    changed = [line for line in log.splitlines() if "has changed" in line]
+    assert len(changed) == 1 and "'checksum' for cell test_forward" in changed[0]
+    assert course.scores("edited_a_test")["test_forward"] == FULL_MARKS["test_forward"]
