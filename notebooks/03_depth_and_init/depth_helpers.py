@@ -10,10 +10,13 @@ The plots and sliders train *your* ``DeepNarrowLNN``.
 from __future__ import annotations
 
 import functools
+import html
 import io
 import logging
 import os
 import random
+import sys
+import traceback
 from typing import Any, Callable, Sequence
 
 import matplotlib.pyplot as plt
@@ -83,6 +86,26 @@ def train_network(model_class: Callable, depth: int, lr: float, init: float, x: 
     return np.asarray(losses, dtype=float), np.asarray(weights, dtype=float).reshape(len(losses), depth)
 
 
+def describe_run(loss_log: np.ndarray, weight_log: np.ndarray, n_ep: int) -> str:
+    """One line about a training run: first and last loss, the final slope, and whether it converged.
+
+    Parameters
+    ----------
+    loss_log, weight_log : np.ndarray
+        What ``train`` returned: shorter than `n_ep` when the run exploded and stopped early.
+    n_ep : int
+        The number of epochs asked for.
+    """
+    losses = np.asarray(loss_log, dtype=float)
+    if losses.size == 0:
+        return "stopped before the first update: the first gradient was not finite"
+    line = f"loss {losses[0]:.4f} -> {losses[-1]:.4g}"
+    if len(weight_log):
+        with np.errstate(all="ignore"):
+            line += f", slope {np.prod(weight_log[-1]):.4f}"
+    return f"{line}, {_status(losses, n_ep)}"
+
+
 def convergence_epoch(losses: np.ndarray, n_ep: int | None = None, threshold: float = THRESHOLD) -> int | None:
     """The first epoch from which the loss stays below `threshold` until the end (None: never, or the run stopped early)."""
     losses = np.asarray(losses, dtype=float)
@@ -135,6 +158,97 @@ class LiveFigure:
         return buffer.getvalue()
 
 
+_YOUR_METHODS = ("__init__", "forward", "loss", "dloss_dw", "train")
+"""The methods of your class: the ones an explorer can name when training fails."""
+
+
+def _current_class(model_class: type) -> type:
+    """The class of that name as the notebook defines it *now*.
+
+    Running the class cell again makes a new class object, but an explorer built earlier
+    still holds the old one. Looking the name up again at every slider move lets a fixed
+    class take over without running the explorer's cell again.
+    """
+    module = sys.modules.get(getattr(model_class, "__module__", ""))
+    latest = getattr(module, getattr(model_class, "__qualname__", ""), None)
+    if isinstance(latest, type) and latest.__name__ == model_class.__name__:
+        return latest
+    return model_class
+
+
+def _explain_failure(error: BaseException, model_class: type) -> str:
+    """A short message, in words, for an exception raised while training `model_class`.
+
+    It names the method of your class that raised (the innermost one in the traceback),
+    what went wrong, and which exercise to finish first.
+    """
+    def yours(frame: traceback.FrameSummary) -> bool:
+        """A frame of your class: one of its method names, outside this module and installed packages."""
+        path = os.path.abspath(frame.filename)
+        return frame.name in _YOUR_METHODS and path != os.path.abspath(__file__) and "-packages" not in path
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if yours(f)]
+    where = f"{model_class.__name__}.{frames[-1].name}" if frames else f"training {model_class.__name__}"
+    if isinstance(error, NotImplementedError):
+        first = f"{where} is not written yet (NotImplementedError)."
+    else:
+        first = f"{where} raised {type(error).__name__}"
+        detail = (str(error).strip().splitlines() or [""])[0]
+        room = max(20, 80 - len(first) - 2)  # keep the line short enough to read at a glance
+        if detail:
+            first += ": " + (detail if len(detail) <= room else detail[: room - 3] + "...")
+    lines = [first]
+    if frames and frames[-1].name == "train":
+        lines.append("train is given code: check the shapes that forward, loss and dloss_dw return.")
+    lines += ["Finish forward, loss and dloss_dw (section 2) until their tests pass,",
+              "run the class cell again, then move a slider."]
+    return "\n".join(lines)
+
+
+class _Screen:
+    """Where an explorer shows its picture, or a message in its place when your code fails.
+
+    Attributes
+    ----------
+    image : ipywidgets.Image
+        The picture (hidden while there is a message).
+    message : ipywidgets.HTML
+        The message (hidden while the picture is good).
+    """
+
+    def __init__(self) -> None:
+        import ipywidgets as widgets
+
+        self.image = widgets.Image(format="png")
+        self.message = widgets.HTML()
+        self.message.layout.display = "none"
+        self.text = ""
+        """The message in plain text ("" while the picture is good)."""
+
+    @property
+    def children(self) -> tuple[Any, Any]:
+        """The widgets to put under the sliders: the message, then the picture (last)."""
+        return self.message, self.image
+
+    def show(self, png: bytes) -> None:
+        """Show a picture and hide the message."""
+        self.image.value = png
+        self.text = ""
+        self.message.layout.display = "none"
+        self.image.layout.display = ""
+
+    def fail(self, text: str) -> None:
+        """Show `text` where the picture was."""
+        self.text = text
+        lines = "<br>".join(html.escape(line) for line in text.splitlines())
+        self.message.value = (
+            '<div style="border: 2px solid #c0392b; background: #fdecea; padding: 8px 12px; '
+            f'font-family: monospace; line-height: 1.5">{lines}</div>'
+        )
+        self.message.layout.display = ""
+        self.image.layout.display = "none"
+
+
 def _widget_or_value(spec: Any) -> Any:
     """A slider passes through; a plain number becomes a fixed argument of the interactive."""
     import ipywidgets as widgets
@@ -150,8 +264,10 @@ def deep_explorer(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs:
     Returns
     -------
     ipywidgets.interactive
-        ``.children`` holds the sliders (in the order depth, lr, init, for those that are sliders) and
-        the picture last; ``.result`` the last run (``loss``, ``weights``); ``.figure`` the figure.
+        ``.children`` holds the sliders (in the order depth, lr, init, for those that are sliders),
+        then the message shown when your class fails, and the picture last; ``.result`` the last
+        run (``loss``, ``weights``, or ``error``: the message); ``.figure`` the figure;
+        ``.screen`` the message and the picture.
     """
     import ipywidgets as widgets
 
@@ -170,22 +286,30 @@ def deep_explorer(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs:
     status = ax_loss.set_title(" ")
     fig.tight_layout()
     live = LiveFigure(fig, [curve, slope, status])
-    image = widgets.Image(format="png")
+    screen = _Screen()
 
-    def retrain(depth: int, lr: float, init: float) -> dict[str, np.ndarray]:
-        losses, weights = train_network(model_class, int(depth), lr, init, x, y, n_epochs)
+    def retrain(depth: int, lr: float, init: float) -> dict[str, Any]:
+        model = _current_class(model_class)
+        try:
+            losses, weights = train_network(model, int(depth), lr, init, x, y, n_epochs)
+        except Exception as error:  # your code failed: say so where the picture would be
+            screen.fail(_explain_failure(error, model))
+            return {"error": screen.text}
         epochs = np.arange(len(losses))
         curve.set_data(epochs, losses)
         with np.errstate(all="ignore"):
             slope.set_data(epochs, np.prod(weights, axis=1))
         status.set_text(f"depth {int(depth)}, lr {lr:.3g}, init {init:.3g}: {_status(losses, n_epochs)}")
-        image.value = live.png()
+        screen.show(live.png())
         return {"loss": losses, "weights": weights}
 
     controls = widgets.interactive(retrain, depth=_widget_or_value(depth), lr=_widget_or_value(lr),
                                    init=_widget_or_value(init))
-    controls.children = (*controls.children[:-1], image)
+    # interactive's own Output (where it would print an exception) is replaced by the screen,
+    # so every failure must be caught above and shown there
+    controls.children = (*controls.children[:-1], *screen.children)
     controls.figure = fig
+    controls.screen = screen
     return controls
 
 
@@ -235,10 +359,11 @@ def plot_gradient_vs_depth(model_class: Callable, x: np.ndarray, y: np.ndarray,
                            inits: Sequence[float] = (0.5, 0.9, 1.0, 1.1, 2.0), max_depth: int = 50) -> Figure:
     """The size of the first weight's gradient at the start of training, against depth, for several initial weights."""
     depths = np.arange(1, max_depth + 1)
+    # compute everything before making the figure: if dloss_dw fails, no empty axes are left behind
+    sizes = {init: [abs(float(model_class(np.full(d, init)).dloss_dw(x, y)[0])) for d in depths] for init in inits}
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for init in inits:
-        sizes = [abs(float(model_class(np.full(d, init)).dloss_dw(x, y)[0])) for d in depths]
-        ax.semilogy(depths, sizes, marker=".", label=f"every weight {init}")
+        ax.semilogy(depths, sizes[init], marker=".", label=f"every weight {init}")
     ax.set(xlabel="depth D", ylabel=r"$|\partial L / \partial w_1|$ at the start",
            title="Vanishing and exploding gradients")
     ax.legend(fontsize=8)
@@ -251,10 +376,11 @@ def plot_gradient_vs_depth(model_class: Callable, x: np.ndarray, y: np.ndarray,
 def plot_init_curves(model_class: Callable, x: np.ndarray, y: np.ndarray, depth: int = 15, lr: float = 0.02,
                      n_ep: int = 250, inits: Sequence[float] = tuple(np.round(np.arange(0.70, 1.051, 0.05), 2))) -> Figure:
     """Loss curves (log scale) of one depth and learning rate, for several initial weights (NMA's section 2.4)."""
+    # train every run before making the figure: if your class fails, no empty axes are left behind
+    runs = [train_network(model_class, depth, lr, init, x, y, n_ep)[0] for init in inits]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     colors = plt.cm.viridis(np.linspace(0, 1, len(inits)))
-    for init, color in zip(inits, colors):
-        losses, _ = train_network(model_class, depth, lr, init, x, y, n_ep)
+    for init, losses, color in zip(inits, runs, colors):
         ax.semilogy(losses, color=color, label=f"init {init:.2f}")
     ax.set(xlabel="epochs", ylabel="training loss (half MSE)", title=f"Depth {depth}, learning rate {lr}: initialization")
     ax.legend(fontsize=8, ncol=2)
@@ -302,8 +428,9 @@ def lr_depth_game(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs:
     Returns
     -------
     ipywidgets.interactive
-        ``.children[0]`` is the depth slider, ``.children[1]`` the learning rate, the picture last;
-        ``.result`` the last run; ``.best`` your best try per depth, ``{depth: (epoch, lr)}``.
+        ``.children[0]`` is the depth slider, ``.children[1]`` the learning rate, then the message
+        shown when your class fails, the picture last; ``.result`` the last run (or ``error``);
+        ``.best`` your best try per depth, ``{depth: (epoch, lr)}``; ``.screen`` as in :func:`deep_explorer`.
     """
     import ipywidgets as widgets
 
@@ -326,11 +453,16 @@ def lr_depth_game(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs:
     ax_lr.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     live = LiveFigure(fig, [curve, status, my_time, my_lr])
-    image = widgets.Image(format="png")
+    screen = _Screen()
     best: dict[int, tuple[int, float]] = {}
 
     def play(depth: int = 10, lr: float = 0.01) -> dict[str, Any]:
-        losses, weights = train_network(model_class, depth, lr, init, x, y, n_epochs)
+        model = _current_class(model_class)
+        try:
+            losses, weights = train_network(model, depth, lr, init, x, y, n_epochs)
+        except Exception as error:  # your code failed: say so where the picture would be
+            screen.fail(_explain_failure(error, model))
+            return {"error": screen.text}
         curve.set_data(np.arange(len(losses)), losses)
         epoch = convergence_epoch(losses, n_epochs)
         if epoch is not None and (depth not in best or epoch < best[depth][0]):
@@ -339,7 +471,7 @@ def lr_depth_game(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs:
         my_time.set_data(tried, [best[d][0] for d in tried])
         my_lr.set_data(tried, [best[d][1] for d in tried])
         status.set_text(f"depth {depth}, lr {lr:.4g}: {_status(losses, n_epochs)}")
-        image.value = live.png()
+        screen.show(live.png())
         return {"loss": losses, "weights": weights, "epoch": epoch}
 
     controls = widgets.interactive(
@@ -347,38 +479,110 @@ def lr_depth_game(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs:
         depth=widgets.IntSlider(value=10, min=10, max=60, step=10, description="depth"),
         lr=widgets.FloatLogSlider(value=0.01, base=10, min=-3, max=-0.6, step=0.01, description="learning rate"),
     )
-    controls.children = (*controls.children[:-1], image)
+    controls.children = (*controls.children[:-1], *screen.children)  # failures are caught in play
     controls.figure = fig
+    controls.screen = screen
     controls.best = best
     controls.grid = {"depths": depths, "lr": grid_lr, "epoch": grid_epoch}
     return controls
 
 
+def _half_mse(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    """The loss L of section 1, written out plainly: half the mean squared error of ``prod(w) * x``.
+
+    The gradient check differentiates this, not your ``forward`` and ``loss``: a mistake
+    in those is reported by their own tests, and does not make a right gradient look wrong.
+    """
+    return float(np.mean((y - np.prod(w) * x) ** 2) / 2)
+
+
+def _numbers(values: np.ndarray, width: int = 58) -> str:
+    """``[0.1234, -5.678]`` in at most `width` characters (fewer digits, then fewer entries).
+
+    nbgrader's Validate cuts every line of a message at 87 characters.
+    """
+    values = np.ravel(values)
+    for digits in (4, 3, 2):
+        text = "[" + ", ".join(f"{v:.{digits}g}" for v in values) + "]"
+        if len(text) <= width:
+            return text
+    shown = []
+    for v in values:
+        if len(", ".join(shown + [f"{v:.2g}"])) + 7 > width:
+            break
+        shown.append(f"{v:.2g}")
+    return "[" + ", ".join(shown) + ", ...]"
+
+
+def _gradient_problem(got: np.ndarray, numeric: np.ndarray, n: int) -> str:
+    """The first line of the message: what is wrong with `got`, compared with `numeric`."""
+    if not np.all(np.isfinite(got)):
+        return "dloss_dw is not finite (inf or nan), although no weight is 0 here"
+    if np.allclose(got, -numeric, rtol=1e-4, atol=1e-7):
+        return "dloss_dw has the wrong sign"
+    usable = np.abs(numeric) > 1e-6
+    if usable.any():
+        ratios = got[usable] / numeric[usable]
+        ratio = float(np.median(ratios))
+        same_ratio = np.allclose(ratios, ratio, rtol=1e-3) and np.allclose(got, ratio * numeric, rtol=1e-3, atol=1e-7)
+        if same_ratio and not np.isclose(ratio, 1.0, rtol=1e-3):  # a ratio of 1 is only lost precision
+            size = "too large" if abs(ratio) > 1 else "too small"
+            sign = ", with the wrong sign" if ratio < 0 else ""
+            extra = f" (there are {n} samples)" if np.isclose(abs(ratio), n, rtol=1e-3) else ""
+            return f"dloss_dw is {abs(ratio):.3g} times {size}{sign}{extra}"
+    wrong = int(np.flatnonzero(~np.isclose(got, numeric, rtol=1e-4, atol=1e-7))[0])
+    return f"dloss_dw[{wrong}] is wrong (it belongs to weight w_{wrong + 1})"
+
+
 def check_gradient_numerically(model_class: Callable, seed: int = 0) -> None:
-    """Compare ``dloss_dw`` with finite differences of ``loss``, at depths 1 to 6 with weights of both signs.
+    """Compare ``dloss_dw`` with finite differences of the loss, at depths 1 to 6 with weights of both signs.
+
+    The finite differences are taken of the loss L of section 1 (half the mean squared
+    error of the product of the weights times x), computed here: only your ``dloss_dw``
+    is tested, not your ``forward`` or ``loss``.
+
+    Parameters
+    ----------
+    model_class : callable
+        Your ``DeepNarrowLNN``.
+    seed : int, optional
+        Seed of the test data (a private generator: the global one is untouched).
 
     Raises
     ------
     AssertionError
-        Naming the weights where your gradient and the finite difference disagree.
+        Saying what is wrong on its first line, then the weights, your gradient and the
+        finite differences.
     """
     rng = np.random.default_rng(seed)
     h = 1e-6
+    n = 20
     for depth in range(1, 7):
         w = rng.uniform(0.5, 1.3, depth) * rng.choice([-1, 1], depth)
-        x = rng.uniform(0, 1, 20)
-        y = 1.5 * x + rng.normal(0, 0.2, 20)
+        x = rng.uniform(0, 1, n)
+        y = 1.5 * x + rng.normal(0, 0.2, n)
         model = model_class(w.copy())
-        got = np.asarray(model.dloss_dw(x, y), dtype=float)
-        assert got.shape == (depth,), f"dloss_dw should return one gradient per weight: shape ({depth},), got {got.shape}"
-        for i in range(depth):
-            plus, minus = w.copy(), w.copy()
-            plus[i] += h
-            minus[i] -= h
-            up, down = model_class(plus), model_class(minus)
-            numeric = (up.loss(y, up.forward(x)) - down.loss(y, down.forward(x))) / (2 * h)
-            assert np.isclose(got[i], numeric, rtol=1e-4, atol=1e-7), (
-                f"With weights {np.round(w, 3)}: your dloss_dw[{i}] is {got[i]:.6g}, "
-                f"a finite difference of your loss gives {numeric:.6g}."
-            )
-    print("dloss_dw agrees with finite differences of loss at depths 1 to 6, weights of both signs.")
+        returned = model.dloss_dw(x, y)
+        try:
+            got = np.asarray(returned, dtype=float)
+        except (TypeError, ValueError):
+            raise AssertionError(
+                f"dloss_dw did not return numbers at depth {depth}:\n  it returned {str(returned)[:60]}"
+            ) from None
+        assert got.shape == (depth,), (
+            f"dloss_dw should return one number per weight, shape ({depth},)\n"
+            f"  yours has shape {got.shape}, at depth {depth} with {n} samples"
+            + ("\n  the gradient is a mean over the samples" if n in got.shape else "")
+        )
+        assert np.array_equal(np.asarray(model.w, dtype=float), w), (
+            "dloss_dw changed self.w: it should only compute and return\n"
+            "  train is the one place that updates the weights"
+        )
+        numeric = np.array([(_half_mse(w + h * e, x, y) - _half_mse(w - h * e, x, y)) / (2 * h) for e in np.eye(depth)])
+        assert np.allclose(got, numeric, rtol=1e-4, atol=1e-7), (
+            f"{_gradient_problem(got, numeric, n)}, at depth {depth}:\n"
+            f"  weights:           {_numbers(w)}\n"
+            f"  yours:             {_numbers(got)}\n"
+            f"  finite difference: {_numbers(numeric)}"
+        )
+    print("dloss_dw agrees with finite differences of the loss L at depths 1 to 6, weights of both signs.")
