@@ -171,7 +171,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
             "the loss is twice the right value: the full mean squared error",
             "This network's loss is *half* the mean squared error, as its docstring says.",
         ),
-        lambda w, _, yt, yp: np.mean((yt - yp) ** 2),
+        lambda w, _, yp, yt: np.mean((yt - yp) ** 2),
     ),
     (
         diagnosis.register(
@@ -179,7 +179,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
             "the loss is a sum over the samples where the mean belongs",
             "Average over the samples (and keep the factor 1/2).",
         ),
-        lambda w, _, yt, yp: np.sum((yt - yp) ** 2) / 2,
+        lambda w, _, yp, yt: np.sum((yt - yp) ** 2) / 2,
     ),
     (
         diagnosis.register(
@@ -187,19 +187,19 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
             "the loss is the sum of squared errors, without the mean or the 1/2",
             "The loss is half the *mean* of the squared residuals.",
         ),
-        lambda w, _, yt, yp: np.sum((yt - yp) ** 2),
+        lambda w, _, yp, yt: np.sum((yt - yp) ** 2),
     ),
     (
         diagnosis.register(
             "deep_loss_quarter", "the loss is half the right value (halved twice)", "Take the factor 1/2 once."
         ),
-        lambda w, _, yt, yp: np.mean((yt - yp) ** 2) / 4,
+        lambda w, _, yp, yt: np.mean((yt - yp) ** 2) / 4,
     ),
     (
         diagnosis.register(
             "deep_loss_abs", "the loss uses absolute values instead of squares", "Square the residuals."
         ),
-        lambda w, _, yt, yp: np.mean(np.abs(yt - yp)) / 2,
+        lambda w, _, yp, yt: np.mean(np.abs(yt - yp)) / 2,
     ),
     (
         diagnosis.register(
@@ -207,19 +207,19 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
             "the loss is a root-mean-square error",
             "No square root: half the mean of the squared residuals.",
         ),
-        lambda w, _, yt, yp: np.sqrt(np.mean((yt - yp) ** 2)) / 2,
+        lambda w, _, yp, yt: np.sqrt(np.mean((yt - yp) ** 2)) / 2,
     ),
 ]
 
 
 def judge_loss(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
-    """Judge ``loss(y_t, y_p)``: half the mean squared error."""
+    """Judge ``loss(y_p, y_t)``: half the mean squared error."""
     problem = structural(request, payload, "loss", describe)
     if problem:
         return problem
     cases, student, expected = request["cases"], [], []
     for case, result in zip(cases, payload["results"]):  # type: ignore[index]
-        _, _, y_t, y_p = _case(case)
+        _, _, y_p, y_t = _case(case)
         out = values(result.get("out"))
         if out is None or out.size != 1:
             return fail(

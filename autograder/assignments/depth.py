@@ -39,7 +39,8 @@ def _loss_request(rng: np.random.Generator) -> dict[str, Any]:
     cases = []
     for n in [1, 4, 17, 60]:
         x, y = _xy(rng, n)
-        cases.append({"init": _weights(rng, 3), "args": [y.tolist(), (y + rng.normal(0, 0.8, n)).tolist()]})
+        y_p = y + rng.normal(0, 0.8, n)
+        cases.append({"init": _weights(rng, 3), "args": [y_p.tolist(), y.tolist()]})  # loss(y_p, y_t), as in 01
     return {**MODEL, "method": "loss", "cases": cases}
 
 
