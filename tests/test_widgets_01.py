@@ -18,6 +18,9 @@ class ReferenceModel:
     def forward(self, x):
         return reference.forward(self.w1, self.w2, x)
 
+    def dloss_dw(self, x, y_true):
+        return reference.gradients(self.w1, self.w2, x, y_true)
+
     def train(self, x, y_true, lr, n_ep):
         loss_log, weight_log = reference.train((self.w1, self.w2), x, y_true, lr, n_ep)
         self.w1, self.w2 = weight_log[-1]
@@ -38,6 +41,7 @@ def _sliders(w):
 def test_the_default_run_is_the_seed_run(explorer) -> None:
     assert np.allclose(explorer.result["weights"][-1], [-1.33116307, -1.52546260])
     assert explorer.children[-1].value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert explorer.screen.text == "" and explorer.screen.message.layout.display == "none"
 
 
 def test_learning_rate_slider_retrains_and_redraws(explorer) -> None:

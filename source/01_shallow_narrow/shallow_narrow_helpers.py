@@ -1,6 +1,6 @@
 """Helpers for the shallow narrow network exercise (shipped to students with the notebook).
 
-Everything here is given code: seeding, data, plots, sliders and a self-check.
+Everything here is given code: seeding, data, plots, sliders and self-checks.
 Your work is in the notebook.  (Adapted from Neuromatch Academy's Deep Learning
 course, W1D2 "Learning Hyperparameters".)
 """
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import logging
 import os
 import random
+import sys
+import traceback
 from typing import Any, Callable, Iterator
 
 import matplotlib.pyplot as plt
@@ -25,7 +28,6 @@ SEED = 2021
 # output costs points, so those lines are silenced here and xkcd_style() names a
 # font that is installed.
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-
 
 
 def _figure(draw: Callable[..., Any]) -> Callable[..., Any]:
@@ -109,6 +111,36 @@ def xkcd_style() -> Iterator[None]:
         yield
 
 
+def _diverged_at(loss_log: np.ndarray) -> int | None:
+    """The first epoch whose loss is inf or nan; None when the whole run stays finite."""
+    bad = np.flatnonzero(~np.isfinite(np.asarray(loss_log, dtype=float)))
+    return int(bad[0]) if bad.size else None
+
+
+def describe_run(loss_log: np.ndarray, weight_log: np.ndarray) -> str:
+    """One line about a training run: where it ends, or at which epoch it diverged.
+
+    Parameters
+    ----------
+    loss_log : numpy.ndarray
+        Loss per epoch.
+    weight_log : numpy.ndarray
+        Weights per epoch, shape ``(n_ep, 2)``.
+
+    Returns
+    -------
+    str
+    """
+    epoch = _diverged_at(loss_log)
+    if epoch is not None:
+        return (
+            f"training diverged: the loss became {loss_log[epoch]} at epoch {epoch}\n"
+            "  the weights ran away from the minimum: check dloss_dw with its test above"
+        )
+    w1, w2 = weight_log[-1]
+    return f"final weights: w1 = {w1:.5f}, w2 = {w2:.5f}, final loss {loss_log[-1]:.7f}"
+
+
 @_figure
 def plot_x_y_(
     x_t_: np.ndarray,
@@ -119,6 +151,9 @@ def plot_x_y_(
     weight_log_: np.ndarray,
 ) -> plt.Figure:
     """Plot the data with the fitted line, the loss curve and the weights.
+
+    A run that diverged is drawn up to the epoch where it left the finite numbers, and
+    the loss panel's title names that epoch.
 
     Parameters
     ----------
@@ -137,6 +172,11 @@ def plot_x_y_(
     """
     fig, axes = plt.subplots(1, 3, figsize=(12, 4))
     _draw_panels(axes, x_t_, y_t_, x_ev_, y_ev_, loss_log_, weight_log_)
+    epoch = _diverged_at(loss_log_)
+    if epoch is not None:
+        axes[1].set_title(f"Loss (diverged at epoch {epoch})")
+        for ax in axes[1:]:  # the whole run's time axis: it shows how early training broke down
+            ax.set_xlim(0, len(loss_log_))
     fig.tight_layout()
     plt.show()
     return fig
@@ -203,6 +243,361 @@ class LiveFigure:
         return buffer.getvalue()
 
 
+# -- what your methods return, in words ---------------------------------------------------------------
+
+
+def _short(value: Any, width: int = 50) -> str:
+    """``repr(value)`` cut to `width` characters, on one line."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _two_numbers(returned: Any, n: int) -> tuple[np.ndarray | None, list[str]]:
+    """What ``dloss_dw`` returned, as two floats; or None and the lines of a message saying what is wrong.
+
+    Parameters
+    ----------
+    returned : object
+        What ``dloss_dw`` returned.
+    n : int
+        How many samples it was given.
+    """
+    expected = "dloss_dw should return two numbers: (dloss_dw1, dloss_dw2)"
+    try:
+        parts = list(returned)
+    except TypeError:
+        return None, [expected, f"  yours returned {_short(returned)}"]
+    if len(parts) != 2:
+        return None, [expected, f"  yours returned {len(parts)} values"]
+    for i, part in enumerate(parts, start=1):
+        try:
+            shape = np.shape(part)
+        except ValueError:  # a ragged list
+            shape = None
+        if shape != ():
+            first = f"dloss_dw{i} is an array of shape {shape}, not one number"
+            if shape and n in shape:
+                return None, [first, f"  it has one value per sample ({n} samples)",
+                              "  dloss_dw returns the mean gradients (section 2)"]
+            return None, [first, "  dloss_dw returns two numbers, the mean gradients (section 2)"]
+        try:
+            float(part)
+        except (TypeError, ValueError):
+            return None, [f"dloss_dw{i} is not a number: it is {_short(part)}"]
+    return np.array([float(part) for part in parts]), []
+
+
+# -- the self-checks of the notebook's test cells ------------------------------------------------------
+
+
+def _mse(w1: float, w2: float, x: np.ndarray, y: np.ndarray) -> float:
+    """The loss L of section 1, written out plainly: the mean squared error of ``w1 * w2 * x``.
+
+    The gradient check differentiates this, not your ``forward`` or the notebook's ``loss``:
+    a mistake there is not blamed on a right gradient.
+    """
+    return float(np.mean((y - w1 * w2 * x) ** 2))
+
+
+def _gradient_problem(got: np.ndarray, numeric: np.ndarray, n: int) -> tuple[str, str]:
+    """What is wrong with `got` compared with `numeric`: the message's first line, and a hint line."""
+    if not np.all(np.isfinite(got)):
+        return "dloss_dw returned inf or nan", "  at these weights the loss and its slope are ordinary numbers"
+    if not np.any(got):
+        return "dloss_dw returned 0 for both weights", "  the loss does change here: see the finite differences"
+    close = functools.partial(np.isclose, rtol=1e-4, atol=1e-6)
+    if np.all(close(got, numeric[::-1])):
+        hint = "  each weight's gradient is scaled by the other weight (section 2)"
+        return "dloss_dw1 and dloss_dw2 seem swapped", hint
+    wrong = np.flatnonzero(~close(got, numeric))
+    name = "dloss_dw" if wrong.size == 2 else f"dloss_dw{wrong[0] + 1}"
+    if np.all(np.abs(numeric[wrong]) > 1e-9):
+        ratios = got[wrong] / numeric[wrong]
+        ratio = float(ratios[0])
+        times = max(abs(ratio), 1 / abs(ratio)) if ratio else 0.0
+        # one wrong value is off by *some* factor: worth naming only when it is a whole number
+        whole = np.isclose(times, round(times), rtol=1e-3)
+        if times > 0 and np.allclose(ratios, ratio, rtol=1e-3) and (wrong.size == 2 or whole):
+            if np.isclose(ratio, -1.0, rtol=1e-3):
+                return f"{name} has the wrong sign", "  look at where the minus sign comes from (section 2)"
+            size = "too large" if abs(ratio) > 1 else "too small"
+            sign = ", with the wrong sign" if ratio < 0 else ""
+            samples = f" (there are {n} samples)" if np.isclose(abs(ratio), n, rtol=1e-3) else ""
+            return f"{name} is {times:.3g} times {size}{sign}{samples}", "  compare it with the formulas of section 2"
+    what = f"{name} is wrong" if wrong.size == 1 else "dloss_dw1 and dloss_dw2 are both wrong"
+    return what, "  compare your code with the formulas of section 2, factor by factor"
+
+
+def check_gradient_numerically(model_class: Callable[[list[float]], Any], seed: int = 0) -> None:
+    """Compare ``dloss_dw`` with a finite difference of the loss, at weights of both signs.
+
+    The finite differences are taken of the loss L of section 1 (the mean squared error
+    of ``w1 * w2 * x``), computed here: only your ``dloss_dw`` is tested, not your
+    ``forward``.
+
+    Parameters
+    ----------
+    model_class : callable
+        Your ``ShallowNarrowExercise``.
+    seed : int, optional
+        Seed of the test data (a private generator: global state is untouched).
+
+    Raises
+    ------
+    AssertionError
+        Saying what is wrong on its first line, then the weights, your gradient and the
+        finite differences.
+    """
+    rng = np.random.default_rng(seed)
+    h = 1e-6
+    n = 20
+    for w1, w2 in ((0.7, 1.9), (-1.3, 0.4), (1.1, -2.2), (-0.6, -1.5)):
+        x = rng.uniform(0, 1, n)
+        y = 2.0 * x + rng.normal(0, 0.2, n)
+        model = model_class([w1, w2])
+        got, problem = _two_numbers(model.dloss_dw(x.copy(), y.copy()), n)
+        if got is None:
+            raise AssertionError("\n".join([problem[0], f"  at w1 = {w1}, w2 = {w2}", *problem[1:]]))
+        try:
+            unchanged = np.array_equal([model.w1, model.w2], [w1, w2])
+        except (AttributeError, ValueError):
+            unchanged = False
+        if not unchanged:
+            raise AssertionError(
+                "dloss_dw changed the weights; it should only compute the gradient\n"
+                "  train is the one place that updates the weights"
+            )
+        numeric = np.array([
+            (_mse(w1 + h, w2, x, y) - _mse(w1 - h, w2, x, y)) / (2 * h),
+            (_mse(w1, w2 + h, x, y) - _mse(w1, w2 - h, x, y)) / (2 * h),
+        ])
+        if not np.allclose(got, numeric, rtol=1e-4, atol=1e-6):
+            first, hint = _gradient_problem(got, numeric, n)
+            raise AssertionError(
+                f"{first}:\n"
+                f"  {f'at w1 = {w1}, w2 = {w2}':<24}{'dloss_dw1':>12}{'dloss_dw2':>12}\n"
+                f"  {'yours:':<24}{got[0]:>12.5g}{got[1]:>12.5g}\n"
+                f"  {'finite difference:':<24}{numeric[0]:>12.5g}{numeric[1]:>12.5g}\n"
+                f"{hint}"
+            )
+    print("dloss_dw agrees with finite differences at four weights of both signs.")
+
+
+_NO_RUN = (
+    "there is no training run: the training cell above failed\n"
+    "  fix the error it shows, run it again, then run this cell"
+)
+"""What the checks say when the training cell failed (it left ``loss_log`` and ``weight_log`` at None)."""
+
+_GIVEN_TRAIN = "  train is given code: run the class cell and the training cell again"
+
+
+def _diverged(what: str) -> str:
+    """The message for a run that diverged: `what` went inf or nan."""
+    return (
+        f"training diverged: {what}\n"
+        "  a wrong gradient pushes the weights away from the minimum:\n"
+        "  check dloss_dw with its test above (check_gradient_numerically)"
+    )
+
+
+def check_training_curve(loss_log: Any, weight_log: Any, n_epochs: int) -> None:
+    """Check the training run of the cell above: one loss per epoch, and the loss goes down.
+
+    Parameters
+    ----------
+    loss_log, weight_log : numpy.ndarray or None
+        What ``train`` returned (None when the training cell failed).
+    n_epochs : int
+        The number of epochs of that run.
+
+    Raises
+    ------
+    AssertionError
+        Saying what is wrong on its first line, and where to look.
+    """
+    assert loss_log is not None and weight_log is not None, _NO_RUN
+    loss_log, weight_log = np.asarray(loss_log, dtype=float), np.asarray(weight_log, dtype=float)
+    assert loss_log.shape == (n_epochs,) and weight_log.shape == (n_epochs, 2), (
+        f"the training run has shapes {loss_log.shape} and {weight_log.shape}\n"
+        f"  expected ({n_epochs},) for loss_log and ({n_epochs}, 2) for weight_log\n" + _GIVEN_TRAIN
+    )
+    epoch = _diverged_at(loss_log)
+    assert epoch is None, _diverged(f"the loss became {loss_log[epoch]} at epoch {epoch} of {n_epochs}")
+    assert loss_log[-1] < loss_log[0], (
+        f"the loss went up during training: {loss_log[0]:.4g} -> {loss_log[-1]:.4g}\n"
+        "  gradient descent goes downhill: check dloss_dw with its test above"
+    )
+    print("The loss goes down during training.")
+
+
+def check_seed_run(weight_log: Any, expected: list[float]) -> None:
+    """Check where the training run of the cell above ends.
+
+    Parameters
+    ----------
+    weight_log : numpy.ndarray or None
+        The weights after each epoch (None when the training cell failed).
+    expected : list of float
+        Where the run should end, ``[w1, w2]``.
+
+    Raises
+    ------
+    AssertionError
+        Saying what is wrong on its first line, and where to look.
+    """
+    assert weight_log is not None, _NO_RUN
+    weight_log = np.asarray(weight_log, dtype=float)
+    assert weight_log.ndim == 2 and weight_log.shape[0] > 0 and weight_log.shape[1] == 2, (
+        f"weight_log has shape {weight_log.shape}, not (n_epochs, 2)\n" + _GIVEN_TRAIN
+    )
+    w1, w2 = weight_log[-1]
+    assert np.isfinite(w1) and np.isfinite(w2), _diverged(f"the final weights are w1 = {w1}, w2 = {w2}")
+    assert np.allclose([w1, w2], expected, atol=1e-4), (
+        f"the run ends at w1 = {w1:.5f}, w2 = {w2:.5f}, not where it should\n"
+        f"  expected:     w1 = {expected[0]:.5f}, w2 = {expected[1]:.5f}\n"
+        "  if dloss_dw passes its test above, run the training cell again:\n"
+        "  it must run unchanged, with the data drawn right after set_seed"
+    )
+    print("The run ends where it should.")
+
+
+# -- the slider explorer ---------------------------------------------------------------------------------
+
+
+class _WrongReturn(Exception):
+    """One of your methods returned something of the wrong kind (the message says what)."""
+
+
+_YOUR_METHODS = ("__init__", "forward", "dloss_dw", "train")
+"""The methods of your class: the ones the explorer can name when training fails."""
+
+
+def _current_class(model_class: type) -> type:
+    """The class of that name as the notebook defines it *now*.
+
+    Running the class cell again makes a new class object, but an explorer built earlier
+    still holds the old one. Looking the name up again at every slider move lets a fixed
+    class take over without running the explorer's cell again.
+    """
+    module = sys.modules.get(getattr(model_class, "__module__", ""))
+    latest = getattr(module, getattr(model_class, "__qualname__", ""), None)
+    if isinstance(latest, type) and latest.__name__ == model_class.__name__:
+        return latest
+    return model_class
+
+
+def _explain_failure(error: BaseException, model_class: type) -> str:
+    """A short message, in words, for an exception raised while training `model_class`.
+
+    It names the method of your class that raised (the innermost one in the traceback),
+    what went wrong, and which exercise to finish first.
+    """
+    def yours(frame: traceback.FrameSummary) -> bool:
+        """A frame of your class: one of its method names, outside this module and installed packages."""
+        path = os.path.abspath(frame.filename)
+        return frame.name in _YOUR_METHODS and path != os.path.abspath(__file__) and "-packages" not in path
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if yours(f)]
+    where = f"{model_class.__name__}.{frames[-1].name}" if frames else f"training {model_class.__name__}"
+    if isinstance(error, _WrongReturn):
+        lines = str(error).splitlines()
+    elif isinstance(error, NotImplementedError):
+        lines = [f"{where} is not written yet (NotImplementedError)."]
+    else:
+        first = f"{where} raised {type(error).__name__}"
+        detail = (str(error).strip().splitlines() or [""])[0]
+        room = max(20, 80 - len(first) - 2)  # keep the line short enough to read at a glance
+        if detail:
+            first += ": " + (detail if len(detail) <= room else detail[: room - 3] + "...")
+        lines = [first]
+        if frames and frames[-1].name == "train":
+            lines.append("train is given code: check what forward and dloss_dw return.")
+    lines += ["Finish forward and dloss_dw (section 2) until their tests pass,",
+              "run the class cell again, then move a slider."]
+    return "\n".join(lines)
+
+
+def _explorer_run(
+    model_class: type, x: np.ndarray, y: np.ndarray, lr: float, start: list[float], n_epochs: int, x_eval: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train `model_class` from `start`; raise :class:`_WrongReturn` if a method returns the wrong kind of thing.
+
+    Returns
+    -------
+    loss_log, weight_log, y_eval : numpy.ndarray
+        The run, and the trained model's predictions at `x_eval`.
+    """
+    name = model_class.__name__
+    with np.errstate(all="ignore"):  # a diverging run is a lesson, not an error
+        # forward and dloss_dw are looked at before train uses them: train's own error
+        # ("setting an array element with a sequence") would not say which one is wrong
+        y_start = model_class(list(start)).forward(x_eval.copy())
+        if np.shape(y_start) != x_eval.shape:
+            raise _WrongReturn(
+                f"{name}.forward returned shape {np.shape(y_start)} for {len(x_eval)} inputs,\n"
+                f"not one prediction per input, shape ({len(x_eval)},)."
+            )
+        got, problem = _two_numbers(model_class(list(start)).dloss_dw(x.copy(), y.copy()), len(x))
+        if got is None:
+            raise _WrongReturn("\n".join(problem))
+        model = model_class(list(start))
+        loss_log, weight_log = model.train(x, y, lr, n_epochs)
+        y_eval = np.asarray(model.forward(x_eval.copy()), dtype=float)
+    loss_log, weight_log = np.asarray(loss_log, dtype=float), np.asarray(weight_log, dtype=float)
+    if loss_log.shape != (n_epochs,) or weight_log.shape != (n_epochs, 2):
+        raise _WrongReturn(
+            f"{name}.train returned shapes {loss_log.shape} and {weight_log.shape},\n"
+            f"not ({n_epochs},) and ({n_epochs}, 2): train is given code, run its cell again."
+        )
+    return loss_log, weight_log, y_eval
+
+
+class _Screen:
+    """Where the explorer shows its picture, or a message in its place when your code fails.
+
+    Attributes
+    ----------
+    image : ipywidgets.Image
+        The picture (hidden while there is a message).
+    message : ipywidgets.HTML
+        The message (hidden while the picture is good).
+    text : str
+        The message in plain text ("" while the picture is good).
+    """
+
+    def __init__(self) -> None:
+        import ipywidgets as widgets
+
+        self.image = widgets.Image(format="png")
+        self.message = widgets.HTML()
+        self.message.layout.display = "none"
+        self.text = ""
+
+    @property
+    def children(self) -> tuple[Any, Any]:
+        """The widgets to put under the sliders: the message, then the picture (last)."""
+        return self.message, self.image
+
+    def show(self, png: bytes) -> None:
+        """Show a picture and hide the message."""
+        self.image.value = png
+        self.text = ""
+        self.message.layout.display = "none"
+        self.image.layout.display = ""
+
+    def fail(self, text: str) -> None:
+        """Show `text` where the picture was."""
+        self.text = text
+        lines = "<br>".join(html.escape(line) for line in text.splitlines())
+        self.message.value = (
+            '<div style="border: 2px solid #c0392b; background: #fdecea; padding: 8px 12px; '
+            f'font-family: monospace; line-height: 1.5">{lines}</div>'
+        )
+        self.message.layout.display = ""
+        self.image.layout.display = "none"
+
+
 def training_explorer(
     model_class: Callable[[list[float]], Any],
     x_train: np.ndarray,
@@ -210,6 +605,10 @@ def training_explorer(
     n_epochs: int = 211,
 ) -> Any:
     """Sliders for the learning rate and both initial weights; each move retrains and redraws.
+
+    When your class fails (a method not written yet, or returning the wrong kind of
+    thing), a message takes the picture's place; fix the class, run its cell again and
+    move a slider.
 
     Parameters
     ----------
@@ -224,9 +623,10 @@ def training_explorer(
     -------
     ipywidgets.interactive or None
         Display it, or drive it from code: ``.children[0..2]`` are the sliders
-        (learning rate, initial w1, initial w2), ``.result`` the last run
-        (``loss``, ``weights``), ``.figure`` the matplotlib figure.
-        None while ``nbgrader autograde`` runs the notebook.
+        (learning rate, initial w1, initial w2), then the message shown when your class
+        fails, and the picture last; ``.result`` the last run (``loss``, ``weights``,
+        or ``error``: the message); ``.figure`` the matplotlib figure; ``.screen`` the
+        message and the picture.  None while ``nbgrader autograde`` runs the notebook.
     """
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         # Graded feedback cannot show a live widget: drawing one there is wasted time.
@@ -248,21 +648,25 @@ def training_explorer(
     status = axes[1].set_title(" ")
     fig.tight_layout()
     live = LiveFigure(fig, [lines["fit"], lines["curve"], lines["w1"], lines["w2"], status])
-    image = widgets.Image(format="png")
+    screen = _Screen()
     epochs = np.arange(n_epochs)
 
     def retrain(lr: float = 0.02, w1_init: float = 1.4, w2_init: float = -1.6) -> dict[str, Any]:
-        model = model_class([w1_init, w2_init])
-        with np.errstate(all="ignore"):  # a diverging run is a lesson, not an error
-            loss_log, weight_log = model.train(x_train, y_train, lr, n_epochs)
-            y_eval = model.forward(x_eval)
+        model = _current_class(model_class)
+        try:
+            loss_log, weight_log, y_eval = _explorer_run(
+                model, x_train, y_train, lr, [w1_init, w2_init], n_epochs, x_eval
+            )
+        except Exception as error:  # your code failed: say so where the picture would be
+            screen.fail(_explain_failure(error, model))
+            return {"error": screen.text}
         lines["fit"].set_ydata(y_eval)
         lines["curve"].set_data(epochs, loss_log)
         lines["w1"].set_data(epochs, weight_log[:, 0])
         lines["w2"].set_data(epochs, weight_log[:, 1])
         final = loss_log[-1]
         status.set_text(f"Loss (final {final:.3g})" if np.isfinite(final) else "Loss (diverged)")
-        image.value = live.png()
+        screen.show(live.png())
         return {"loss": loss_log, "weights": weight_log}
 
     # On the seed data, from the seed start: slow (lr 0.001), fast (0.05-0.3), zigzagging but
@@ -274,48 +678,12 @@ def training_explorer(
         w1_init=widgets.FloatSlider(value=1.4, min=-2.0, max=2.0, step=0.1, description="initial w1", **label),
         w2_init=widgets.FloatSlider(value=-1.6, min=-2.0, max=2.0, step=0.1, description="initial w2", **label),
     )
-    controls.children = (*controls.children[:-1], image)
+    # interactive's own Output (where it would print an exception) is replaced by the screen,
+    # so every failure must be caught in retrain and shown there
+    controls.children = (*controls.children[:-1], *screen.children)
     controls.figure = fig
+    controls.screen = screen
     return controls
-
-
-def check_gradient_numerically(model_class: Callable[[list[float]], Any], loss: Callable, seed: int = 0) -> None:
-    """Compare ``dloss_dw`` with a finite difference of the loss, at weights of both signs.
-
-    The finite difference uses the model's definition, y = w1 * w2 * x, not your
-    ``forward``: a mistake in ``forward`` does not make a right gradient look wrong.
-
-    Parameters
-    ----------
-    model_class : callable
-        Your ``ShallowNarrowExercise``.
-    loss : callable
-        ``loss(y_prediction, y_true)``.
-    seed : int, optional
-        Seed of the test data (a private generator: global state is untouched).
-
-    Raises
-    ------
-    AssertionError
-        Naming the weights where your gradient and the finite difference disagree.
-    """
-    rng = np.random.default_rng(seed)
-    h = 1e-6
-    for w in ([0.7, 1.9], [-1.3, 0.4], [1.1, -2.2], [-0.6, -1.5]):
-        x = rng.uniform(0, 1, 20)
-        y = 2.0 * x + rng.normal(0, 0.2, 20)
-        got = model_class(list(w)).dloss_dw(x, y)
-        assert len(got) == 2, "dloss_dw should return two values: (dloss_dw1, dloss_dw2)"
-        for i in range(2):
-            plus, minus = list(w), list(w)
-            plus[i] += h
-            minus[i] -= h
-            numeric = (loss(plus[0] * plus[1] * x, y) - loss(minus[0] * minus[1] * x, y)) / (2 * h)
-            assert np.isclose(float(got[i]), numeric, rtol=1e-4, atol=1e-6), (
-                f"At w1 = {w[0]}, w2 = {w[1]}: your dloss_dw{i + 1} is {float(got[i]):.5g}, "
-                f"but a finite difference of the loss gives {numeric:.5g}."
-            )
-    print("dloss_dw agrees with finite differences at four weights of both signs.")
 
 
 @_figure
