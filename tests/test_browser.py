@@ -336,6 +336,34 @@ def test_student_runs_explores_and_validates(page: Page, lab: dict[str, str], la
     assert WRITTEN_ANSWER in [cell.source for cell in saved.cells]
 
 
+def test_validate_names_the_students_mistake(page: Page, lab: dict[str, str], lab_course: Course) -> None:
+    # A student with the classic sign error presses Validate: the dialog says what is wrong and
+    # shows the numbers that prove it, none of them cut off by nbgrader's 87-character lines.
+    folder = lab_course.root / "work_sign" / ASSIGNMENT
+    shutil.copytree(lab_course.root / "release" / ASSIGNMENT, folder)
+    nbformat.write(answered(lab_course, "sign_flipped"), folder / "shallow_narrow.ipynb")
+    open_lab(page, lab, f"lab/tree/work_sign/{ASSIGNMENT}/shallow_narrow.ipynb")
+    notebook = page.locator(".jp-NotebookPanel")
+    expect(notebook.locator(".jp-Cell").first).to_be_visible()
+    wait_kernel_idle(page)
+
+    notebook.locator(".jp-Toolbar .validate-button").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.locator("#validation-message")).to_be_visible(timeout=VALIDATE_TIMEOUT)
+    shot(page, "student_08_validate_names_the_mistake")
+    expect(dialog.locator("#validation-message")).not_to_have_class(re.compile(r"\bvalidation-success\b"))
+    text = dialog.inner_text()
+    assert "dloss_dw has the wrong sign" in text, text
+    yours = next(line for line in text.splitlines() if line.strip().startswith("yours:"))
+    difference = next(line for line in text.splitlines() if line.strip().startswith("finite difference:"))
+    assert not yours.rstrip().endswith("...") and not difference.rstrip().endswith("...")
+    assert yours.split()[1] == difference.split()[2].lstrip("-")  # the same size, the other sign
+    assert "run_check" not in text and "HIDDEN" not in text  # the student's version has no hidden tests
+    assert "shallow_narrow_helpers.py" not in text  # the check's own code stays out of the student's way
+    dialog.get_by_role("button", name="Ok").click()
+    expect(dialog).to_have_count(0)
+
+
 # --------------------------------------------------------------------------- instructor
 
 

@@ -165,13 +165,16 @@ def test_ctrl_c_stops_the_workers_and_their_kernels_and_keeps_what_was_recorded(
         recorded.append(student)
         return real_record(api, assignment, student)
 
+    def zygotes() -> set[psutil.Process]:
+        return {p for p in psutil.Process().children(recursive=True) if "kernel zygote" in " ".join(p.cmdline())}
+
     real_record = parallel._record
     monkeypatch.setattr(parallel, "_record", record_then_interrupt)
+    before = zygotes()  # e.g. this process's own, from the fork server tests
     with pytest.raises(parallel.GradingInterrupted) as stop:
         parallel.grade(ASSIGNMENT, root=batch.root, workers=2, force=True, progress=False)
     assert stop.value.summary.graded == recorded
-    zygotes = [p for p in psutil.Process().children(recursive=True) if "kernel zygote" in " ".join(p.cmdline())]
-    _, alive = psutil.wait_procs(zygotes, timeout=15)  # each dies with its worker (a signal on its way)
+    _, alive = psutil.wait_procs(zygotes() - before, timeout=15)  # the workers' die with them
     assert alive == []
     state = json.loads((batch.root / "autograded" / parallel.STATE_FILE).read_text())
     assert f"{ASSIGNMENT}/{recorded[0]}" in state  # the next run skips what this one recorded

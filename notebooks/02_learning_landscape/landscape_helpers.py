@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import html
+import linecache
 import io
 import logging
 import os
@@ -636,6 +637,36 @@ def _factor_hint(ratio: float, n: int) -> str:
     return ""
 
 
+# -- self-checks ------------------------------------------------------------------------------------
+
+# A failed self-check is raised from this two-line function, compiled from a string: the traceback
+# a student sees (in the notebook and in the Validate dialog) then shows their own cell and the
+# message, not this module's code.
+_FAILED = "def self_check_failed(message):\n    raise AssertionError(message)\n"
+linecache.cache["<self-check>"] = (len(_FAILED), None, _FAILED.splitlines(True), "<self-check>")
+exec(compile(_FAILED, "<self-check>", "exec"))
+
+
+def _self_check(check: Callable[..., None]) -> Callable[..., None]:
+    """Mark a self-check: its failure reaches the student as the message alone.
+
+    Errors other than a failed check (say, a NotImplementedError from an unfinished
+    function) pass through unchanged: their traceback points at the student's code.
+    """
+
+    @functools.wraps(check)
+    def run(*args: Any, **kwargs: Any) -> None:
+        __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
+        try:
+            return check(*args, **kwargs)
+        except AssertionError as failure:
+            message = str(failure)
+        self_check_failed(message)  # type: ignore[name-defined]  # noqa: F821 - defined by exec above
+
+    return run
+
+
+@_self_check
 def check_loss_grid(loss_grid: LossGrid) -> None:
     """Compare your ``loss_grid`` with losses worked out by hand, on a 3 x 2 grid with 2 samples.
 
@@ -666,6 +697,7 @@ def check_loss_grid(loss_grid: LossGrid) -> None:
     print("loss_grid is right on a small grid.")
 
 
+@_self_check
 def check_loss_gradient(loss_gradient: LossGradient) -> None:
     """Compare your ``loss_gradient`` with finite differences of the loss, on a 2 x 3 grid.
 
@@ -710,6 +742,7 @@ def check_loss_gradient(loss_gradient: LossGradient) -> None:
     print("loss_gradient agrees with finite differences of the loss at 6 grid points.")
 
 
+@_self_check
 def check_ends_at_saddle(ends_at_saddle: Callable, x: np.ndarray) -> None:
     """Compare your ``ends_at_saddle`` with training runs on noiseless data of slope 1 and -1.
 
@@ -739,6 +772,7 @@ def check_ends_at_saddle(ends_at_saddle: Callable, x: np.ndarray) -> None:
     print(f"ends_at_saddle agrees with {2 * len(starts)} training runs.")
 
 
+@_self_check
 def check_max_lr_by_training(max_stable_lr: Callable, x: np.ndarray, y: np.ndarray) -> None:
     """Train just below and just above your ``max_stable_lr`` at three minima; say whether each run came back.
 

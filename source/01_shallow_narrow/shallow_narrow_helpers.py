@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import linecache
 import logging
 import os
 import random
@@ -328,6 +329,36 @@ def _gradient_problem(got: np.ndarray, numeric: np.ndarray, n: int) -> tuple[str
     return what, "  compare your code with the formulas of section 2, factor by factor"
 
 
+# -- self-checks ------------------------------------------------------------------------------------
+
+# A failed self-check is raised from this two-line function, compiled from a string: the traceback
+# a student sees (in the notebook and in the Validate dialog) then shows their own cell and the
+# message, not this module's code.
+_FAILED = "def self_check_failed(message):\n    raise AssertionError(message)\n"
+linecache.cache["<self-check>"] = (len(_FAILED), None, _FAILED.splitlines(True), "<self-check>")
+exec(compile(_FAILED, "<self-check>", "exec"))
+
+
+def _self_check(check: Callable[..., None]) -> Callable[..., None]:
+    """Mark a self-check: its failure reaches the student as the message alone.
+
+    Errors other than a failed check (say, a NotImplementedError from an unfinished
+    function) pass through unchanged: their traceback points at the student's code.
+    """
+
+    @functools.wraps(check)
+    def run(*args: Any, **kwargs: Any) -> None:
+        __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
+        try:
+            return check(*args, **kwargs)
+        except AssertionError as failure:
+            message = str(failure)
+        self_check_failed(message)  # type: ignore[name-defined]  # noqa: F821 - defined by exec above
+
+    return run
+
+
+@_self_check
 def check_gradient_numerically(model_class: Callable[[list[float]], Any], seed: int = 0) -> None:
     """Compare ``dloss_dw`` with a finite difference of the loss, at weights of both signs.
 
@@ -401,6 +432,7 @@ def _diverged(what: str) -> str:
     )
 
 
+@_self_check
 def check_training_curve(loss_log: Any, weight_log: Any, n_epochs: int) -> None:
     """Check the training run of the cell above: one loss per epoch, and the loss goes down.
 
@@ -431,6 +463,7 @@ def check_training_curve(loss_log: Any, weight_log: Any, n_epochs: int) -> None:
     print("The loss goes down during training.")
 
 
+@_self_check
 def check_seed_run(weight_log: Any, expected: list[float]) -> None:
     """Check where the training run of the cell above ends.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import html
+import linecache
 import io
 import logging
 import os
@@ -534,6 +535,36 @@ def _gradient_problem(got: np.ndarray, numeric: np.ndarray, n: int) -> str:
     return f"dloss_dw[{wrong}] is wrong (it belongs to weight w_{wrong + 1})"
 
 
+# -- self-checks ------------------------------------------------------------------------------------
+
+# A failed self-check is raised from this two-line function, compiled from a string: the traceback
+# a student sees (in the notebook and in the Validate dialog) then shows their own cell and the
+# message, not this module's code.
+_FAILED = "def self_check_failed(message):\n    raise AssertionError(message)\n"
+linecache.cache["<self-check>"] = (len(_FAILED), None, _FAILED.splitlines(True), "<self-check>")
+exec(compile(_FAILED, "<self-check>", "exec"))
+
+
+def _self_check(check: Callable[..., None]) -> Callable[..., None]:
+    """Mark a self-check: its failure reaches the student as the message alone.
+
+    Errors other than a failed check (say, a NotImplementedError from an unfinished
+    function) pass through unchanged: their traceback points at the student's code.
+    """
+
+    @functools.wraps(check)
+    def run(*args: Any, **kwargs: Any) -> None:
+        __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
+        try:
+            return check(*args, **kwargs)
+        except AssertionError as failure:
+            message = str(failure)
+        self_check_failed(message)  # type: ignore[name-defined]  # noqa: F821 - defined by exec above
+
+    return run
+
+
+@_self_check
 def check_gradient_numerically(model_class: Callable, seed: int = 0) -> None:
     """Compare ``dloss_dw`` with finite differences of the loss, at depths 1 to 6 with weights of both signs.
 
