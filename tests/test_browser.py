@@ -343,7 +343,9 @@ def test_validate_names_the_students_mistake(page: Page, lab: dict[str, str], la
     shutil.copytree(lab_course.root / "release" / ASSIGNMENT, folder)
     nbformat.write(answered(lab_course, "sign_flipped"), folder / "shallow_narrow.ipynb")
     open_lab(page, lab, f"lab/tree/work_sign/{ASSIGNMENT}/shallow_narrow.ipynb")
-    notebook = page.locator(".jp-NotebookPanel")
+    # The Lab may restore the notebook an earlier test opened, in a tab behind this one.
+    notebook = page.locator(".jp-NotebookPanel:visible")
+    expect(notebook).to_have_count(1)
     expect(notebook.locator(".jp-Cell").first).to_be_visible()
     wait_kernel_idle(page)
 
