@@ -342,10 +342,11 @@ def test_validate_names_the_students_mistake(page: Page, lab: dict[str, str], la
     folder = lab_course.root / "work_sign" / ASSIGNMENT
     shutil.copytree(lab_course.root / "release" / ASSIGNMENT, folder)
     nbformat.write(answered(lab_course, "sign_flipped"), folder / "shallow_narrow.ipynb")
-    open_lab(page, lab, f"lab/tree/work_sign/{ASSIGNMENT}/shallow_narrow.ipynb")
-    # The Lab may restore the notebook an earlier test opened, in a tab behind this one.
-    notebook = page.locator(".jp-NotebookPanel:visible")
+    # A workspace of its own: the default one would also restore the notebook an earlier test opened.
+    open_lab(page, lab, f"lab/workspaces/sign-error/tree/work_sign/{ASSIGNMENT}/shallow_narrow.ipynb")
+    notebook = page.locator(".jp-NotebookPanel")
     expect(notebook).to_have_count(1)
+    expect(page.locator(".jp-FileBrowser .jp-BreadCrumbs")).to_contain_text("work_sign")
     expect(notebook.locator(".jp-Cell").first).to_be_visible()
     wait_kernel_idle(page)
 
