@@ -7,6 +7,7 @@
 # grade   autograde every submission of assignment A in parallel: make grade A=01_shallow_narrow
 
 SHELL := /bin/bash
+# Any supported CPython: 3.11 (from Debian 12's own 3.11.2) to 3.13.  `make setup PYTHON=python3.12` picks another.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -17,9 +18,16 @@ export PATH := $(BIN):$(PATH)
 # postgresql: the gradebook for a large course (tested against a real server).
 DEBIAN_PACKAGES := bubblewrap chromium fonts-comic-neue postgresql
 
-.PHONY: setup system-packages build check demo test grade clean
+.PHONY: setup python-version system-packages build check demo test grade clean
 
-setup: system-packages $(STAMP)
+setup: python-version system-packages $(STAMP)
+
+# Stop at once, with what to do, on a Python the pinned requirements do not install on.
+python-version:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null || { \
+		echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())' 2>/dev/null || echo '(not found)'); this course needs CPython 3.11 (3.11.2 or later) to 3.13."; \
+		echo "       Install one (Debian 12: apt-get install python3 python3-venv) and run: make setup PYTHON=/path/to/python3.11"; \
+		exit 1; }
 
 system-packages:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -32,7 +40,7 @@ system-packages:
 		echo "         install them with: sudo apt-get install$$missing  (see README)"; \
 	fi
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt | python-version
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	# Make the autograder package importable from the instructor's kernels and tools.

@@ -24,7 +24,15 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-from autograder.preprocessors import DrawCurves, HideHiddenTests, RepairCellMetadata, SecureExecute  # noqa: E402
+from nbgrader.converters import GenerateAssignment  # noqa: E402
+
+from autograder.preprocessors import (  # noqa: E402
+    DrawCurves,
+    HideHiddenTests,
+    RepairCellMetadata,
+    RequireRegisteredChecks,
+    SecureExecute,
+)
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
@@ -34,6 +42,13 @@ c.CourseDirectory.db_url = os.environ.get(
     "SHALLOW_NARROW_DB_URL", "sqlite:///" + os.path.join(HERE, "gradebook.db")
 )
 c.CourseDirectory.assignment_id = ""
+
+# A graded test cell must name a registered check, or its verdict would be decided in the
+# student's kernel: releasing an assignment with one fails, naming the cell.
+c.GenerateAssignment.preprocessors = [
+    RequireRegisteredChecks,
+    *GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default(),
+]
 
 # A student who edits a cell's nbgrader metadata (e.g. its schema version) must not stop
 # the grading of everyone after them: the metadata is put back before nbgrader checks it.
@@ -56,6 +71,11 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
+# Where bubblewrap cannot build the sandbox, grading refuses to start (before anything is recorded)
+# and says what to install or enable.  To grade anyway, unprotected, opt in here or on the command
+# line (--SecureExecute.allow_unsandboxed=True); every run and feedback file then says so.
+c.Autograde.pre_convert_hook = "autograder.preprocessors.require_sandbox"
+c.SecureExecute.allow_unsandboxed = False
 c.Execute.timeout = 30  # seconds per cell; a hung cell costs its own points only
 c.SecureExecute.timeout = 30
 # Deleted test cells come back from the gradebook and are graded like any other (deleting a test

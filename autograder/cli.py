@@ -8,9 +8,10 @@ report ASSIGNMENT
     Write the class report (reports/ASSIGNMENT.html) from the gradebook and autograded notebooks.
 check
     Exit 1 and list the files of release/ and notebooks/ that are stale.
-grade ASSIGNMENT [--workers N] [--scheduler tcp://HOST:PORT] [--force]
+grade ASSIGNMENT [--workers N] [--scheduler tcp://HOST:PORT] [--force] [--unsandboxed]
     Autograde every submission in parallel, through the same secure path
-    (exit status 1 when some submission failed, 130 when interrupted).
+    (exit status 1 when some submission failed, 2 when the sandbox cannot be
+    built here, 130 when interrupted or the terminal closed).
 demo
     Release, submit the examples, autograde them with ``nbgrader autograde``,
     generate feedback and print each student's score per test.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         "`nbgrader autograde`, in parallel, and record the results in the gradebook and autograded/.",
         epilog="Unchanged submissions already graded are skipped (autograded/.autograder-state.json); an "
         "interrupted run picks up where it stopped. Exit status: 0 when every submission was graded, 1 when "
-        "some failed (each is listed with the reason), 2 for a usage error, 130 when interrupted.",
+        "some failed (each is listed with the reason), 2 for a usage error or when the sandbox cannot be built here (the message says what to install or enable), 130 when interrupted or the terminal closed.",
     )
     p_grade.add_argument("assignment")
     p_grade.add_argument(
@@ -124,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_grade.add_argument("--scheduler", default=None, help="tcp://HOST:PORT of a Dask scheduler to run the notebooks")
     p_grade.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    p_grade.add_argument(
+        "--unsandboxed",
+        action="store_true",
+        help="grade even where bubblewrap cannot build the sandbox: student code then runs with resource limits "
+        "only; the summary and every feedback file say so",
+    )
     args = parser.parse_args(argv)
 
     os.chdir(ROOT)  # nbgrader reads nbgrader_config.py from the course root
@@ -145,9 +153,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Class report: {report(args.assignment)}")
     elif args.command == "grade":
         from .parallel import GradingInterrupted, grade
+        from .sandbox import SandboxUnavailable
 
+        # A closed terminal (SIGHUP) or a polite kill (SIGTERM) stops the run as Ctrl-C does: workers,
+        # zygotes and kernels stop, what was recorded stays.
+        for signum in (signal.SIGHUP, signal.SIGTERM):
+            signal.signal(signum, _interrupt)
         try:
-            summary = grade(args.assignment, workers=args.workers, scheduler=args.scheduler, force=args.force)
+            summary = grade(
+                args.assignment,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                force=args.force,
+                unsandboxed=args.unsandboxed,
+            )
+        except SandboxUnavailable as exc:
+            print(f"error: grading refuses to start. {exc}", file=sys.stderr)
+            return 2
         except GradingInterrupted as stop:
             print(stop.summary.text())
             print(
@@ -160,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         print(score_table(args.assignment))
         return 1 if summary.failed else 0
     return 0
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    """Turn SIGHUP or SIGTERM into the KeyboardInterrupt that grading handles."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _positive(text: str) -> int:

@@ -28,7 +28,6 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict
 from queue import Empty
 from pathlib import Path
 from typing import Any
@@ -37,11 +36,14 @@ import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+from traitlets import Unicode
 
 from . import sandbox
 
 log = logging.getLogger("autograder.forkserver")
-ZYGOTE_SOURCE = Path(__file__).with_name("zygote.py")
+ZYGOTE_SOURCE = sandbox.ZYGOTE_SOURCE
+ZYGOTE_MARK = "autograder-kernel-zygote"
+"""The zygote's last command-line argument: how tools (tests, benchmarks, ps) tell a zygote from its kernels' builder."""
 
 
 class ForkServer:
@@ -50,12 +52,13 @@ class ForkServer:
     _instance: ForkServer | None = None
     _lock = threading.Lock()
 
-    def __init__(self, limits: sandbox.SandboxLimits | None = None) -> None:
-        bwrap = sandbox.bwrap_path()
-        if bwrap is None:
-            raise RuntimeError(sandbox.sandbox_warning() or "bubblewrap is not usable here")
+    def __init__(self, limits: sandbox.SandboxLimits | None = None, bwrap: str = "bwrap") -> None:
+        found = sandbox.isolation(bwrap)
+        if found.bwrap is None:
+            raise sandbox.SandboxUnavailable(found.problem)
+        self.rootless = found.rootless
         self.limits = limits or sandbox.SandboxLimits()
-        # Root-owned and not listable: a kernel sees only its own job inside it anyway.
+        # Not listable by others: a kernel sees only its own job inside it anyway.
         _remove_leftovers()
         self.jobs_root = tempfile.mkdtemp(prefix=f"autograder-jobs-{os.getpid()}-")
         os.chmod(self.jobs_root, 0o711)
@@ -63,14 +66,16 @@ class ForkServer:
         self._requests = threading.Lock()
         runtime = tempfile.mkdtemp(prefix=f"autograder-zygote-{os.getpid()}-")
         self._runtime = runtime
-        args = sandbox._bwrap_args(bwrap, self.jobs_root, runtime, self.limits.uid, self.limits.tmp_bytes)
+        args = sandbox.bwrap_args(
+            found.bwrap, self.jobs_root, runtime, self.limits.uid, self.limits.tmp_bytes, found.rootless, writable=True
+        )
         # The zygote stays in the grader's PID namespace (each kernel gets its own), so the
-        # PIDs it reports are the grader's to signal; /.stage is its scratch mount point.
+        # PIDs it reports are the grader's to signal.
         args = [a for a in args if a != "--unshare-pid"]
-        args += ["--dir", "/.stage", "--cap-add", "ALL"]  # the zygote's scratch mount points
         env = self._kernel_env()
         setenv = [arg for item in env.items() for arg in ("--setenv", *item)]
-        command = [*args, "--clearenv", *setenv, "--", sys.executable, "-c", ZYGOTE_SOURCE.read_text()]
+        command = [*args, "--clearenv", *setenv, "--", sys.executable, "-I", "-c", ZYGOTE_SOURCE.read_text(),
+                   ZYGOTE_MARK]  # fmt: skip
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, start_new_session=True
         )
@@ -102,32 +107,46 @@ class ForkServer:
         return env
 
     @classmethod
-    def shared(cls) -> ForkServer:
+    def shared(cls, bwrap: str = "bwrap") -> ForkServer:
         """The process's fork server, started on first use (and again if it died)."""
         with cls._lock:
             if cls._instance is None or cls._instance.process.poll() is not None:
-                cls._instance = cls()
+                cls._instance = cls(bwrap=bwrap)
             return cls._instance
 
+    def kernel_uid(self) -> int:
+        """The uid of this process's kernels.
+
+        As root, one uid per grading process, so that ``RLIMIT_NPROC`` (counted per
+        uid) is not shared between workers.  Rootless, every kernel has a user
+        namespace of its own, where the count is its own anyway.
+        """
+        return self.limits.uid if self.rootless else self.limits.uid + 1 + os.getpid() % 4000
+
     def new_job(self, uid: int) -> tuple[str, str, str]:
-        """A job folder: ``(job, workdir, runtime)``; the last two belong to `uid`."""
+        """A job folder: ``(job, workdir, runtime)``; the last two are the kernel's.
+
+        The kernel builder puts a bounded tmpfs with a copy of `workdir` over it, so
+        the host's folder is only read.  Rootless, the kernel's uid is the grader's
+        own user seen through a user namespace: nothing to give away.
+        """
         job = os.path.join(self.jobs_root, f"job{next(self._ids)}")
         os.mkdir(job, 0o711)
         workdir, runtime = os.path.join(job, "work"), os.path.join(job, "run")
         for path in (workdir, runtime):
             os.mkdir(path, 0o700)
-            os.chown(path, uid, uid)
+            if not self.rootless:
+                os.chown(path, uid, uid)
         return job, workdir, runtime
 
     def spawn(self, job: str, workdir: str, conn: str, uid: int, argv: list[str], env: dict[str, str]) -> int:
         """Fork a kernel for `job`; return its PID."""
         request = {
+            **sandbox.kernel_request(self.limits, uid, self.rootless),
             "id": os.path.basename(job),
             "job": job,
             "workdir": workdir,
             "conn": conn,
-            "uid": uid,
-            "limits": {k: v for k, v in asdict(self.limits).items() if k in _ZYGOTE_LIMITS},
             "env": env,
             "argv": argv,
             # The Python environment, wherever it lives (a clone under /tmp included).
@@ -169,9 +188,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-_ZYGOTE_LIMITS = ("memory_bytes", "cpu_seconds", "max_processes", "max_file_bytes")
 
 
 class ForkedProcess:
@@ -274,12 +290,13 @@ class ForkedKernelManager(AsyncKernelManager):
     extra_env: dict[str, str] = {}  # noqa: RUF012 - replaced, never changed in place (SecureExecute sets it)
 
 
+    bwrap = Unicode("bwrap", config=True, help="Name or path of bubblewrap.")
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.client_factory = PromptClient
-        self.fork_server = ForkServer.shared()
-        # One uid per grading process, so RLIMIT_NPROC is not shared between workers.
-        self.uid = self.fork_server.limits.uid + 1 + os.getpid() % 4000
+        self.fork_server = ForkServer.shared(self.bwrap)
+        self.uid = self.fork_server.kernel_uid()
         self.job: str | None = None
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
@@ -287,9 +304,8 @@ class ForkedKernelManager(AsyncKernelManager):
             self.job, self.job_workdir, runtime = self.fork_server.new_job(self.uid)
             cwd = kw.get("cwd")
             if cwd and os.path.isdir(cwd):
-                # The notebook's files (helper modules...) go into the kernel's own folder.
-                shutil.copytree(cwd, self.job_workdir, dirs_exist_ok=True)
-                sandbox._chown_tree(self.job_workdir, self.uid)
+                # The notebook's files (helper modules...): the kernel gets a copy of them in its own folder.
+                shutil.copytree(cwd, self.job_workdir, symlinks=True, dirs_exist_ok=True)
             self.transport = "ipc"
             self.ip = os.path.join(runtime, "kernel")
             self.cache_ports = False
@@ -299,7 +315,8 @@ class ForkedKernelManager(AsyncKernelManager):
             kernel_id=self.kernel_id or "forked", kernel_spec=self.kernel_spec, parent=self
         )
         cmd, kw = await super()._async_pre_start_kernel(**kw)
-        os.chown(self.connection_file, self.uid, self.uid, follow_symlinks=False)
+        if not self.fork_server.rootless:
+            os.chown(self.connection_file, self.uid, self.uid, follow_symlinks=False)
         return cmd, kw
 
     pre_start_kernel = _async_pre_start_kernel

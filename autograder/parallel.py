@@ -32,10 +32,12 @@ import hashlib
 import json
 import os
 import pickle
+import select
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from .build import ROOT
 from .gradebook import shared_engines
+from .preprocessors import UNPROTECTED_KEY, mark_unprotected
 
 STATE_FILE = ".autograder-state.json"
 
@@ -146,15 +149,41 @@ def _job_files(submission: Path, source: Path) -> dict[str, bytes]:
 def _folder_digest(folder: Path) -> str:
     """A hash of every file in `folder` (names and contents)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                       and not p.name.endswith(".pyc")):  # fmt: skip
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def fingerprint(submission: Path, source_digest: str) -> str:
-    """Changes when the submission or the assignment's source changes: then it is graded again.
+JUDGING_PACKAGES = ("nbgrader", "nbclient", "jupyter_client", "ipykernel", "numpy", "nbformat")
+"""Libraries whose version can change a verdict or a recorded score: part of the grader's fingerprint."""
 
-    `source_digest` is :func:`_folder_digest` of the source folder, computed once per run.
+
+def grader_digest(root: Path = ROOT) -> str:
+    """A hash of the grader itself: the autograder package, the course configuration, the judging libraries.
+
+    Part of every submission's fingerprint, so that after a fix to a judge (or an
+    upgrade of what judging depends on) the next run grades everyone again.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256(_folder_digest(Path(__file__).resolve().parent).encode())
+    config = root / "nbgrader_config.py"
+    digest.update(config.read_bytes() if config.exists() else b"")
+    digest.update(sys.version.encode())
+    for name in JUDGING_PACKAGES:
+        try:
+            digest.update(f"{name}=={version(name)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"{name} missing".encode())
+    return digest.hexdigest()
+
+
+def fingerprint(submission: Path, source_digest: str) -> str:
+    """Changes when the submission, the assignment's source or the grader changes: then it is graded again.
+
+    `source_digest` is :func:`_folder_digest` of the source folder and
+    :func:`grader_digest`, computed once per run.
     """
     return hashlib.sha256(f"{_folder_digest(submission)}\0{source_digest}".encode()).hexdigest()
 
@@ -178,7 +207,7 @@ def execute_job(job: Job) -> Outcome:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
             config = Config({"SecureExecute": dict(job.settings)})
-            fast = _forked_kernels()
+            fast = _forked_kernels(str(job.settings.get("bwrap", "bwrap")))
             if fast is not None:
                 config.SecureExecute.kernel_manager_class = fast
                 # A forked kernel is disposable: kill its namespace, don't wait for a goodbye.
@@ -201,10 +230,31 @@ _SCRATCH: str | None = None
 """The scratch folder of the job this worker is running, for :func:`_worker_stop` to remove."""
 
 
-def _worker_start() -> None:
-    """Set up a local worker process: Ctrl-C is the grading process's to handle, SIGTERM cleans up."""
+def _worker_start(grader: int) -> None:
+    """Set up a local worker process: Ctrl-C is the grading process's to handle, SIGTERM cleans up.
+
+    `grader` is the PID of the grading process.  When it dies, however it dies (SIGKILL,
+    a closed terminal, the out-of-memory killer), the worker gets SIGTERM, cleans up and
+    goes, and its zygote and kernels with it, instead of waiting for work forever.  (Its
+    parent, multiprocessing's fork server, would not tell it: every worker holds the pipe
+    end whose closing tells the fork server to go.)
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a closed terminal: the grading process decides
     signal.signal(signal.SIGTERM, _worker_stop)
+    try:
+        watch = os.pidfd_open(grader)
+    except ProcessLookupError:  # gone already
+        _worker_stop()
+    threading.Thread(target=_stop_when_readable, args=(watch,), name="grader-watch", daemon=True).start()
+
+
+def _stop_when_readable(fd: int) -> None:
+    """Wait for `fd` (a pidfd: readable once its process has exited), then stop this worker."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    poller.poll()
+    os.kill(os.getpid(), signal.SIGTERM)  # handled in the main thread: _worker_stop
 
 
 def _worker_stop(*_: object) -> None:
@@ -222,18 +272,19 @@ def _worker_stop(*_: object) -> None:
     os._exit(143)
 
 
-def _forked_kernels() -> type | None:
+def _forked_kernels(bwrap: str = "bwrap") -> type | None:
     """The forked-kernel manager when this worker can use it, else None (plain sandbox).
 
-    The zygote needs bubblewrap and root; a worker that cannot start one grades
-    with the plain sandbox, which is slower, not less safe.
+    The zygote needs bubblewrap; a worker that cannot start one grades with the
+    plain sandbox, which is slower, not less safe (and refuses to run where the
+    sandbox cannot be built, unless unprotected grading was allowed).
     """
     global _FORK_STATE
     if _FORK_STATE is None:
         try:
             from .forkserver import ForkedKernelManager, ForkServer
 
-            ForkServer.shared()
+            ForkServer.shared(bwrap)
             _FORK_STATE = ForkedKernelManager
         except Exception as exc:  # noqa: BLE001 - any reason means: use the plain sandbox
             import logging
@@ -282,6 +333,10 @@ class ReplayExecute(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         info = resources["nbgrader"]
         done = self.executed.pop((info["student"], info["assignment"], info["notebook"]), None)
+        unprotected = done is not None and done.metadata.get(UNPROTECTED_KEY)
+        if done is not None and unprotected:
+            done = copy.copy(done)
+            done.cells = [c for c in done.cells if c.get("id") != UNPROTECTED_KEY]
         if done is None or [c.source for c in done.cells] != [c.source for c in nb.cells]:
             from .preprocessors import SecureExecute
 
@@ -293,6 +348,8 @@ class ReplayExecute(NbGraderPreprocessor):
         for key in ("language_info", "widgets"):
             if key in done.metadata:
                 nb.metadata[key] = done.metadata[key]
+        if unprotected:
+            mark_unprotected(nb)
         return nb, resources
 
 
@@ -302,6 +359,7 @@ def _recording_api(config: Config) -> Any:
     from .preprocessors import SecureExecute
 
     config = copy.deepcopy(config)  # the caller's config keeps sanitizing for real
+    config.Autograde.pre_convert_hook = None  # checked once, before the run (recording executes nothing)
     ReplaySanitize.steps = sanitize_steps(config)
     config.Autograde.sanitize_preprocessors = [ReplaySanitize]
     steps = list(config.Autograde.autograde_preprocessors)
@@ -333,11 +391,15 @@ class Summary:
     notes: dict[str, str] = field(default_factory=dict)  # graded, with something the instructor should know
     seconds: dict[str, float] = field(default_factory=dict)  # time in a worker, per student
     elapsed: float = 0.0  # wall-clock time of the run
+    unprotected: bool = False  # graded without the sandbox (allowed by the instructor)
 
     def text(self) -> str:
         """The summary: counts, the three slowest submissions, what to know, and why each failure failed."""
+        from .sandbox import UNPROTECTED_NOTICE
+
         slowest = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:3]
-        lines = [
+        lines = [f"WARNING: {UNPROTECTED_NOTICE}"] if self.unprotected else []
+        lines += [
             f"graded {len(self.graded)}, failed {len(self.failed)}, skipped {len(self.skipped)} (unchanged) "
             f"in {self.elapsed:.1f} s",
         ]
@@ -400,7 +462,9 @@ class _Workers:
         context.set_forkserver_preload(
             ["autograder.preprocessors", "autograder.judge_depth", "autograder.judge_landscape"]
         )
-        return cf.ProcessPoolExecutor(max_workers=self.count, mp_context=context, initializer=_worker_start)
+        return cf.ProcessPoolExecutor(
+            max_workers=self.count, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+        )
 
     def submit(self, job: Job) -> cf.Future[Outcome]:
         """Send `job` to a worker (to a fresh pool if the current one broke meanwhile)."""
@@ -495,6 +559,7 @@ def grade(
     force: bool = False,
     students: Iterable[str] | None = None,
     progress: bool = True,
+    unsandboxed: bool = False,
 ) -> Summary:
     """Grade every submission of `assignment` under ``root/submitted``.
 
@@ -514,6 +579,9 @@ def grade(
         Only these students.
     progress : bool
         Draw a progress bar on stderr.
+    unsandboxed : bool
+        Grade even where the sandbox cannot be built (``SecureExecute.allow_unsandboxed``);
+        the summary and every graded notebook then say so.
 
     Returns
     -------
@@ -527,11 +595,17 @@ def grade(
     ------
     ValueError
         When the assignment has no notebooks in source/.
+    SandboxUnavailable
+        Before anything is graded or recorded, when the sandbox cannot be built
+        here and unprotected grading was not allowed.
     GradingInterrupted
         On Ctrl-C, after stopping the workers; what was recorded stays.
     """
     expected = assignment_notebooks(root, assignment)
     config = course_config(root)
+    if unsandboxed:
+        config.SecureExecute.allow_unsandboxed = True
+    unprotected = _refuse_without_sandbox(config)
     db_url = os.environ.get("SHALLOW_NARROW_DB_URL") or str(config.CourseDirectory.db_url)
     config.CourseDirectory.db_url = db_url
     config.CourseDirectory.root = str(root)
@@ -539,9 +613,9 @@ def grade(
     state_path = root / "autograded" / STATE_FILE
     state: dict[str, str] = json.loads(state_path.read_text()) if state_path.exists() else {}
     wanted = set(students) if students is not None else None
-    summary = Summary()
+    summary = Summary(unprotected=unprotected)
     todo: list[_Student] = []
-    source_digest = _folder_digest(source)  # once, not once per student
+    source_digest = _folder_digest(source) + grader_digest(root)  # once, not once per student
     folders = sorted(p / assignment for p in submitted.iterdir()) if submitted.is_dir() else []
     for folder in (f for f in folders if f.is_dir()):
         student = folder.parent.name
@@ -617,6 +691,19 @@ def grade(
     if interrupted:
         raise GradingInterrupted(summary)
     return summary
+
+
+def _refuse_without_sandbox(config: Config) -> bool:
+    """Raise SandboxUnavailable unless the sandbox works here or was waived; True when grading runs unprotected."""
+    from .sandbox import SandboxUnavailable, isolation
+
+    settings = config.SecureExecute if "SecureExecute" in config else {}
+    found = isolation(str(settings.get("bwrap", "bwrap")))
+    if found.bwrap is not None:
+        return False
+    if not settings.get("allow_unsandboxed", False):
+        raise SandboxUnavailable(found.problem)
+    return True
 
 
 def _finish(api: Any, assignment: str, student: _Student, summary: Summary, state: dict[str, str],

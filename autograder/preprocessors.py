@@ -16,9 +16,14 @@ What :class:`SecureExecute` changes:
   verdict and nothing the student printed;
 - failures stay local: a kernel that dies, or hangs past an interrupt, costs
   the cell it was running; a fresh kernel replays the cells before it and
-  grading goes on.  A kernel that cannot start (again), or anything else that
-  goes wrong, costs the cells not yet run, each with a message, never the run
-  of the other students (nbgrader would drop the whole submission);
+  grading goes on;
+- a failure of the grader is never the student's: where the sandbox cannot be
+  built, a kernel cannot start although the submission's files are not to
+  blame, or the grader's own code fails outside a cell, :class:`GraderFailure`
+  is raised; nbgrader then records nothing for the submission, names it in its
+  log, grades the others, exits non-zero and grades it on the next run;
+- graded test cells must name a registered check: one that does not would be
+  judged inside the student's kernel, so it stops grading (:class:`GraderFailure`);
 - every checked test ends with a verdict: one that was never judged scores 0;
 - a cell's output is capped, so a flood cannot exhaust the grader's memory, and
   the kernel sends printed text in chunks, so a flood cannot make one message
@@ -45,15 +50,15 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbgrader.preprocessors import ClearHiddenTests, Execute
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
-from traitlets import Bool, Integer, Type
+from traitlets import Bool, Integer, Type, Unicode
 
 from . import checks, probe
 from .judge import Verdict
-from .sandbox import FIGURES_ENV
+from .sandbox import FIGURES_ENV, UNPROTECTED_NOTICE, SandboxUnavailable, isolation
 
 VERDICT_KEY = "autograder"
 """Output metadata key under which a verdict's details are kept (read by the class report)."""
@@ -66,6 +71,44 @@ CURVES_MIME = "application/x-autograder-curves+json"
 
 _STORED_MESSAGES = frozenset({"stream", "display_data", "execute_result", "error", "update_display_data"})
 """iopub messages whose content nbclient keeps (in outputs, or in other outputs through display ids)."""
+
+
+class GraderFailure(RuntimeError):
+    """The grader, not the submission, failed: the submission stays ungraded, for the next run.
+
+    nbgrader's autograde catches it per submission: it logs the message, removes
+    the autograded copy and records no score, grades the other students, and
+    exits non-zero.  ``python -m autograder grade`` lists it as failed, leaves it
+    unrecorded and exits non-zero.
+    """
+
+
+RESTART_HINT = "Restart your kernel and run all cells to reproduce it."
+"""Added to a failure only when the student's own code stopped the kernel."""
+
+
+def is_test_cell(cell: NotebookNode) -> bool:
+    """True for a graded code cell that is not an answer: a test, autograded by nbgrader."""
+    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
+
+
+def unchecked_tests(nb: NotebookNode) -> list[str]:
+    """Grade ids (or positions) of the test cells that do not name only registered checks.
+
+    Such a cell would have its verdict decided by its own code, in the student's
+    kernel; building, releasing and grading refuse it.
+    """
+    bad = []
+    for index, cell in enumerate(nb.cells):
+        if not is_test_cell(cell):
+            continue
+        names = checks.checks_in(cell.source)
+        unknown = [name for name in names if name not in checks.CHECKS]
+        if not names or unknown:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
+            what = f"unknown check {', '.join(map(repr, unknown))}" if unknown else "no run_check(...)"
+            bad.append(f"{grade_id} ({what})")
+    return bad
 
 
 def is_checked_test(cell: NotebookNode) -> bool:
@@ -181,6 +224,15 @@ class SecureExecute(Execute):
         "(from the sandboxed kernel managers, which read their `extra_env`).",
     ).tag(config=True)
 
+    bwrap = Unicode("bwrap", help="Name or path of bubblewrap, which builds the sandbox.").tag(config=True)
+
+    allow_unsandboxed = Bool(
+        False,
+        help="Grade where the sandbox cannot be built (no bubblewrap, no user namespaces, not Linux), with "
+        "resource limits only. Off: grading refuses to start and says what to install or enable. On: every run "
+        "logs, and every graded notebook (so its feedback) says, that grading ran unprotected.",
+    ).tag(config=True)
+
     def __init__(self, **kwargs: Any) -> None:
         explicit = "kernel_manager_class" in kwargs
         # nbgrader's Execute passes kernel_manager_class=AsyncKernelManager to the
@@ -227,35 +279,55 @@ class SecureExecute(Execute):
                 type(self).__name__,
                 self.kernel_manager_class,
             )
+        unchecked = unchecked_tests(nb)
+        if unchecked:
+            raise GraderFailure(
+                "graded test cells that name no registered check (their verdict would be decided inside the "
+                f"student's kernel): {'; '.join(unchecked)}. Fix the source notebook and release it again."
+            )
+        self._unprotected = self._check_isolation()
+        if self._unprotected:
+            self.log.warning("!!! %s: %s !!!", self._student, UNPROTECTED_NOTICE)
         workdir = tempfile.mkdtemp(prefix="autograder-run-")
         try:
             NotebookClient.__init__(self, nb, km)
             self._reset_output_budget()
             try:
-                # The kernel works in a private copy: it can write there, and nothing it
-                # writes reaches the autograded folder or another student's files.
+                # The kernel works on a private copy: nothing it writes reaches the autograded
+                # folder or another student's files.
                 self._copy_submission(source_dir, workdir, resources)
                 resources.setdefault("metadata", {})["path"] = workdir
                 self.reset_execution_trackers()
                 self._check_assign_resources(resources)
                 self._run_all_cells(nb, resources)
-            except Exception as exc:  # noqa: BLE001 - whatever a submission provokes costs only its own cells
-                self.log.error(
-                    "Grading of %s stopped by an error; the cells not yet run score 0:\n%s",
-                    self._student,
-                    traceback.format_exc(),
-                )
-                why = f"not run: the grader could not run the notebook ({type(exc).__name__}: {exc})"
-                self._fail_from(self._position, why, "GraderError")
+            except GraderFailure:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the grader's own failure: never the student's
+                self.log.error("Grading of %s stopped by an error in the grader:\n%s", self._student,
+                               traceback.format_exc())  # fmt: skip
+                raise GraderFailure(f"the grader failed ({type(exc).__name__}: {exc})") from exc
             self._fail_unjudged()
             try:
                 self.set_widgets_metadata()
             except Exception:  # noqa: BLE001 - widget state is decoration
                 self.log.warning("Widget state of %s not saved:\n%s", self._student, traceback.format_exc())
+            if self._unprotected:
+                mark_unprotected(self.nb)
         finally:
             resources.setdefault("metadata", {})["path"] = source_dir
             shutil.rmtree(workdir, ignore_errors=True)
         return self.nb, self.resources
+
+    def _check_isolation(self) -> bool:
+        """Refuse to grade without the sandbox unless allowed; True when grading runs unprotected."""
+        if not getattr(self.kernel_manager_class, "sandboxed", False):
+            return False  # a kernel manager of the caller's choice (warned about above)
+        found = isolation(self.bwrap)
+        if found.bwrap is not None:
+            return False
+        if not self.allow_unsandboxed:
+            raise GraderFailure(found.problem)
+        return True
 
     def _copy_submission(self, source_dir: str, workdir: str, resources: ResourcesDict) -> None:
         """Copy the submission's files (not its notebooks) into the kernel's private folder.
@@ -276,7 +348,8 @@ class SecureExecute(Execute):
                 if os.path.islink(src):
                     os.symlink(os.readlink(src), dest)
                 elif name in filenames and not name.endswith(".ipynb") and rel not in handed_in:
-                    shutil.copy2(src, dest)
+                    if os.path.isfile(src):  # never a FIFO or a device: reading one would hang or worse
+                        shutil.copy2(src, dest)
             dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
 
     def _linked_in_submission(self, resources: ResourcesDict) -> set[str]:
@@ -324,22 +397,33 @@ class SecureExecute(Execute):
             if self._out_of_time(index):
                 return
             if deaths > self.max_kernel_restarts:
-                self._fail_from(index, "not run: the kernel died or hung too many times")
+                self._fail_from(index, "not run: the kernel died or hung too many times", hint=True)
                 return
             if deaths:
                 self.km = None
             try:
                 self._start_kernel()
+            except SandboxUnavailable as exc:
+                self._stop_kernel(now=True)
+                raise GraderFailure(str(exc)) from exc
             except Exception as exc:  # noqa: BLE001 - e.g. a kernel that never becomes ready
                 self.log.error("The kernel of %s did not start: %s", self._student, exc)
                 self._stop_kernel(now=True)
-                self._fail_from(index, f"not run: the kernel could not start ({type(exc).__name__}: {exc})")
+                if not self._kernel_starts_without_submission():
+                    raise GraderFailure(f"the kernel could not start ({type(exc).__name__}: {exc})") from exc
+                # An empty folder gets a kernel: the files handed in (or written by earlier cells) stop it.
+                self._fail_from(
+                    index,
+                    f"not run: the kernel could not start with the files of this submission ({type(exc).__name__}: "
+                    f"{exc}). Does a file you handed in or wrote have the name of a Python module, such as "
+                    "ipykernel_launcher.py, numpy.py or random.py?",
+                )
                 return
             stuck = False
             try:
                 if deaths and not self._replay(nb):
                     stuck = True
-                    self._fail_from(index, "not run: a fresh kernel could not re-run the cells before it")
+                    self._fail_from(index, "not run: a fresh kernel could not re-run the cells before it", hint=True)
                     return
                 while index < len(nb.cells):
                     self._position = index
@@ -359,9 +443,7 @@ class SecureExecute(Execute):
         if self.km is None:
             self.km = self.create_kernel_manager()
             self.owns_km = True
-        # Given to this kernel only, not through os.environ: several notebooks may be graded
-        # at once in one process (threads of a Dask worker).
-        self.km.extra_env = {FIGURES_ENV: "draw" if self.draw_figures else "skip"}
+        self._configure_manager(self.km)
         if not self.km.has_kernel:
             self.start_new_kernel()
         if self.kc is None:
@@ -373,6 +455,36 @@ class SecureExecute(Execute):
         # Printed floods leave the kernel in small messages (see probe.bound_streams).
         kc: Any = self.kc
         self.wait_for_reply(kc.execute(probe.bounded_streams_code(), silent=True, store_history=False))
+
+    def _configure_manager(self, km: Any) -> None:
+        """Give a kernel manager this grader's sandbox settings and the kernel's environment."""
+        # Given to this kernel only, not through os.environ: several notebooks may be graded
+        # at once in one process (threads of a Dask worker).
+        km.extra_env = {FIGURES_ENV: "draw" if self.draw_figures else "skip"}
+        for trait in ("bwrap", "allow_unsandboxed"):
+            if km.has_trait(trait):
+                setattr(km, trait, getattr(self, trait))
+
+    def _kernel_starts_without_submission(self) -> bool:
+        """Start and stop a kernel in an empty folder: tells a grader failure from a submission's doing."""
+        from nbclient.client import NotebookClient
+
+        with tempfile.TemporaryDirectory(prefix="autograder-control-") as empty:
+            client = NotebookClient(
+                new_notebook(),
+                kernel_manager_class=self.kernel_manager_class,
+                kernel_name=self.kernel_name or "python3",
+                startup_timeout=self.startup_timeout,
+                shutdown_kernel="immediate",
+                resources={"metadata": {"path": empty}},
+            )
+            try:
+                self._configure_manager(client.create_kernel_manager())
+                with client.setup_kernel():
+                    return True
+            except Exception:  # noqa: BLE001 - whatever it is, the grader cannot start kernels
+                self.log.error("A kernel does not start in an empty folder either:\n%s", traceback.format_exc())
+                return False
 
     def _stop_kernel(self, now: bool) -> None:
         """Shut the kernel down (at once after a death or hang) and forget it, whatever state it is in."""
@@ -403,7 +515,7 @@ class SecureExecute(Execute):
                 "the kernel died while running this cell "
                 "(did the code exit the process, use too much memory, or crash?)"
             )
-            self._fail(index, why)
+            self._fail(index, why, hint=True)
             return "dead"
         except CellTimeoutError:
             if self._timed_out:
@@ -416,7 +528,7 @@ class SecureExecute(Execute):
                     "the output of this cell could not be collected (a message too large, or a kernel that "
                     "stopped answering); the kernel was restarted"
                 )
-            self._fail(index, why, "CellTimeoutError")
+            self._fail(index, why, "CellTimeoutError", hint=self._timed_out)
             return "stuck"
         except Exception as exc:  # noqa: BLE001 - e.g. a message nbclient cannot handle
             self.log.error("Cell %d of %s failed in the grader:\n%s", index, self._student, traceback.format_exc())
@@ -444,12 +556,15 @@ class SecureExecute(Execute):
 
     # -- failures --------------------------------------------------------------------------------
 
-    def _fail(self, index: int, why: str, ename: str = "KernelDied") -> None:
-        """Replace a code cell's outputs by an error that says why (0 points for a test)."""
+    def _fail(self, index: int, why: str, ename: str = "KernelDied", hint: bool = False) -> None:
+        """Replace a code cell's outputs by an error that says why (0 points for a test).
+
+        `hint`: the student's own code stopped the kernel, so restarting theirs shows it.
+        """
         cell = self.nb.cells[index]
         if cell.cell_type != "code":
             return
-        message = f"{why[0].upper()}{why[1:]}. Restart your kernel and run all cells to reproduce it."
+        message = f"{why[0].upper()}{why[1:]}." + (f" {RESTART_HINT}" if hint else "")
         cell.outputs = [_failure_output(ename, message)]
         cell.execution_count = None
         self._failed.add(index)
@@ -457,11 +572,11 @@ class SecureExecute(Execute):
         if is_checked_test(cell):
             self._judged.add(index)
 
-    def _fail_from(self, start: int, why: str, ename: str = "KernelDied") -> None:
+    def _fail_from(self, start: int, why: str, ename: str = "KernelDied", hint: bool = False) -> None:
         """Fail every code cell from `start` on that has not been run or judged yet."""
         for index in range(start, len(self.nb.cells)):
             if index not in self._judged and index not in self._failed and index not in self._ran:
-                self._fail(index, why, ename)
+                self._fail(index, why, ename, hint)
 
     def _fail_unjudged(self) -> None:
         """A checked test without a verdict of this run scores 0: its outputs are never the student's."""
@@ -493,8 +608,8 @@ class SecureExecute(Execute):
 
     def _run_check(self, name: str, cell: NotebookNode, resources: ResourcesDict, index: int) -> Verdict:
         check = checks.CHECKS.get(name)
-        if check is None:
-            return Verdict(0.0, f"Unknown check {name!r}: tell your instructor.")
+        if check is None:  # refused before the notebook ran; kept for a caller that skipped preprocess
+            raise GraderFailure(f"test cell {index + 1} names {name!r}, which is not a registered check")
         request = checks.make_request(name, self._assignment, self._student)
         code, nonce = probe.kernel_code(request)
         scratch = copy.deepcopy(cell)
@@ -559,6 +674,64 @@ class SecureExecute(Execute):
                 return None
             self._output_bytes[cell_index] = used + size
         return super().process_message(msg, cell, cell_index)
+
+
+UNPROTECTED_KEY = "autograder_unprotected"
+"""Notebook metadata flag, and the id of the notice cell, of a notebook graded without the sandbox."""
+
+
+def mark_unprotected(nb: NotebookNode) -> None:
+    """Say, at the top of a graded notebook (so in its feedback), that it was graded without the sandbox."""
+    nb.metadata[UNPROTECTED_KEY] = True
+    if not (nb.cells and nb.cells[0].get("id") == UNPROTECTED_KEY):
+        notice = new_markdown_cell(f"**⚠ {UNPROTECTED_NOTICE}**")
+        notice["id"] = UNPROTECTED_KEY
+        nb.cells.insert(0, notice)
+
+
+def require_sandbox(**_: Any) -> None:
+    """``c.Autograde.pre_convert_hook``: stop ``nbgrader autograde`` before it records anything.
+
+    nbgrader calls the hook for each submission before it touches the gradebook.
+    Where the sandbox cannot be built and unprotected grading was not allowed
+    (``--SecureExecute.allow_unsandboxed=True``), the whole command stops with the
+    one message that says what to install or enable, and a non-zero exit status.
+    """
+    from traitlets.config import Application, Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    app = Application.instance() if Application.initialized() else None
+    while app is not None and getattr(app, "subapp", None) is not None:
+        app = app.subapp  # `nbgrader autograde`: the subcommand holds the command line's settings
+    config = Config()
+    if app is not None:
+        config.merge(app.config)
+    if "SecureExecute" not in config:  # e.g. the formgrader, inside a Jupyter server: the course's own file
+        root = str(config.CourseDirectory.get("root") or os.getcwd())
+        if os.path.exists(os.path.join(root, "nbgrader_config.py")):
+            config.merge(PyFileConfigLoader("nbgrader_config.py", path=root).load_config())
+    executor = SecureExecute(config=config)
+    try:
+        executor._check_isolation()
+    except GraderFailure as exc:
+        raise SystemExit(f"[ERROR] Grading refuses to start. {exc}") from None
+
+
+class RequireRegisteredChecks(NbGraderPreprocessor):
+    """For ``generate_assignment``, first: refuse a graded test cell that names no registered check.
+
+    Such a cell would be judged by its own code inside the student's kernel,
+    which the student controls.  The message names each such cell.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        unchecked = unchecked_tests(nb)
+        if unchecked:
+            name = resources.get("unique_key", "the notebook")
+            raise ValueError(
+                f"{name}: graded test cells must call run_check(...) with a registered check: {'; '.join(unchecked)}"
+            )
+        return nb, resources
 
 
 class RepairCellMetadata(NbGraderPreprocessor):

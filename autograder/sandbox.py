@@ -3,36 +3,42 @@
 The kernel command is wrapped as::
 
     env --ignore-signal=INT bwrap <mounts, namespaces, env> -- \\
-        env --default-signal=INT setpriv --reuid=UID ... prlimit ... -- <kernel argv>
+        env --default-signal=INT python -I -c <zygote.py> once <request>
 
 * ``bwrap`` (bubblewrap) builds a private mount tree (read-only ``/usr``, the
   Python installation and the virtualenv; nothing else of the host), a private
   ``/tmp``, and new pid/net/ipc/uts namespaces.  When the kernel exits or is
   killed, the pid namespace dies and takes every process the student started
-  with it, daemons included.
-* ``setpriv`` drops root: the kernel runs as an unprivileged uid/gid, so it
-  cannot undo the mounts, and ``RLIMIT_NPROC`` is enforced.
-* ``prlimit`` sets memory, CPU, process and file-size limits.
+  with it, daemons included.  Run by root, bwrap uses the host's namespaces of
+  users; run by an ordinary user (the instructor on a hub or a workstation), it
+  makes a user namespace in which that user is root, with no setuid helper.
+* :mod:`autograder.zygote`'s ``once`` then puts a size- and file-limited tmpfs
+  with a copy of the submission's files over the job folder, drops to an
+  unprivileged uid with no capabilities (a nested user namespace when rootless),
+  sets the resource limits and ``exec``\\ s the kernel.
 
 There is no network in the sandbox, so the kernel talks to the grader over
 ZeroMQ ``ipc`` sockets in a private directory bound into the sandbox.
 
 Use it from nbclient / nbconvert / nbgrader with
-``kernel_manager_class=SandboxedKernelManager``.  If bubblewrap is missing or
-unusable, the kernel is started with the resource limits (and the uid drop)
-only, and a loud warning is logged at every start.
+``kernel_manager_class=SandboxedKernelManager``.  **It fails closed**: where
+bubblewrap cannot build the sandbox (not installed, user namespaces disabled,
+not Linux), starting a kernel raises :class:`SandboxUnavailable`, whose message
+says what to install or enable, unless ``allow_unsandboxed`` is set; then the
+kernel runs with resource limits only and every start logs that it is unprotected.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +47,18 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Instance, Integer, Unicode, default
 
 __all__ = [
+    "Isolation",
     "SandboxLimits",
+    "SandboxUnavailable",
     "SandboxedKernelManager",
-    "bwrap_path",
-    "sandbox_warning",
+    "UNPROTECTED_NOTICE",
+    "isolation",
 ]
 
 log = logging.getLogger("autograder.sandbox")
+
+ZYGOTE_SOURCE = Path(__file__).with_name("zygote.py")
+"""The kernel builder, run inside bubblewrap as source: the sandbox has no view of this package."""
 
 # Read-only files and folders of /etc that the kernel stack needs:
 # ld.so.cache so the loader finds Debian's multiarch libraries, localtime for
@@ -65,6 +76,16 @@ FIGURES_ENV = "AUTOGRADER_FIGURES"
 # stock nbgrader lets a notebook read (e.g. to skip work during autograde).
 _COPIED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ", "NBGRADER_EXECUTION")
 
+UNPROTECTED_NOTICE = (
+    "Graded WITHOUT the sandbox (the instructor allowed it): student code ran with resource limits "
+    "only, able to read what the grader's user can read."
+)
+"""What every run and every feedback file says when grading ran unprotected."""
+
+
+class SandboxUnavailable(RuntimeError):
+    """Bubblewrap cannot build the sandbox here, and running unprotected was not allowed."""
+
 
 @dataclass(frozen=True)
 class SandboxLimits:
@@ -79,11 +100,16 @@ class SandboxLimits:
         ``RLIMIT_CPU`` of each process: the kernel gets ``SIGXCPU`` (and
         dies) after this much CPU time in total, over all its cells.
     max_processes : int
-        ``RLIMIT_NPROC``.  Counts every process *and thread* of `uid` on the
-        whole machine, so kernels running at the same time under the same uid
-        share it; the kernel itself uses about ten threads.
+        ``RLIMIT_NPROC``.  Counts every process *and thread* of the kernel's
+        uid (in its user namespace, when rootless); the kernel itself uses
+        about ten threads.
     max_file_bytes : int
         ``RLIMIT_FSIZE``: largest file the kernel may write.
+    job_bytes : int
+        Size of the tmpfs that holds the job folder (the submission's files and
+        all the kernel writes there): a submission cannot fill the disk.
+    job_files : int
+        Files and folders the job folder can hold (the tmpfs's ``nr_inodes``).
     tmp_bytes : int
         Size of the private tmpfs on ``/tmp`` (and of ``/dev/shm``).  It is
         held in RAM, so it must be bounded separately from `memory_bytes`.
@@ -100,84 +126,116 @@ class SandboxLimits:
     cpu_seconds: int = 600
     max_processes: int = 64
     max_file_bytes: int = 256 * 1024**2
+    job_bytes: int = 128 * 1024**2
+    job_files: int = 4096
     tmp_bytes: int = 512 * 1024**2
     uid: int = 60001
     max_message_bytes: int = 32 * 1024**2
 
 
-@functools.lru_cache(maxsize=1)
-def _probe_bwrap() -> tuple[str | None, str | None]:
-    """Find bwrap and check that it can create the namespaces we need.
+KERNEL_LIMITS = ("memory_bytes", "cpu_seconds", "max_processes", "max_file_bytes", "job_bytes", "job_files")
+"""The limits the kernel builder (:mod:`autograder.zygote`) applies."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How student kernels can be walled off on this machine, as this user.
+
+    Attributes
+    ----------
+    bwrap : str or None
+        Absolute path of a bubblewrap that works here, or None.
+    rootless : bool
+        True when the grader is not root: bubblewrap then makes a user namespace.
+    problem : str or None
+        Why there is no sandbox and what to install or enable, or None.
+    """
+
+    bwrap: str | None
+    rootless: bool
+    problem: str | None = None
+
+
+def _fix_for(reason: str, rootless: bool) -> str:
+    """The one message an instructor gets when the sandbox cannot be built."""
+    if not sys.platform.startswith("linux"):
+        how = "bubblewrap needs Linux: grade on a Linux machine or in a Linux container or VM"
+    elif rootless:
+        how = (
+            "install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap) and allow unprivileged user "
+            "namespaces (sudo sysctl kernel.unprivileged_userns_clone=1 user.max_user_namespaces=10000; on "
+            "Ubuntu 24.04 and later also sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an "
+            "AppArmor profile for bwrap)"
+        )
+    else:
+        how = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap); a container must allow namespaces"
+    return (
+        f"No sandbox for student code: {reason}. To grade safely, {how}. To grade anyway, WITHOUT protection "
+        "(student code could read every file you can), opt in explicitly: c.SecureExecute.allow_unsandboxed "
+        "= True in nbgrader_config.py, or --SecureExecute.allow_unsandboxed=True for nbgrader, or "
+        "--unsandboxed for python -m autograder grade."
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def isolation(bwrap: str = "bwrap") -> Isolation:
+    """Find bubblewrap and check that it can build the sandbox as the current user.
+
+    The check runs bwrap once per process and path (the result is cached), in the
+    shape of the real command: containers often forbid namespaces, distributions
+    may disable unprivileged user namespaces, old coreutils' env lacks
+    --ignore-signal (needed for interrupts).
+
+    Parameters
+    ----------
+    bwrap : str
+        Name or path of the bubblewrap executable.
 
     Returns
     -------
-    tuple of (str or None, str or None)
-        The path of a working bwrap, or None, and the reason it is unusable.
+    Isolation
     """
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return None, "bubblewrap (bwrap) is not installed"
-    # Same shape as the real command: containers often forbid namespaces, and
-    # old coreutils' env lacks --ignore-signal (needed for interrupts).
+    rootless = os.geteuid() != 0
+    if not sys.platform.startswith("linux"):
+        return Isolation(None, rootless, _fix_for(f"this is {sys.platform}, not Linux", rootless))
+    path = shutil.which(bwrap)
+    if path is None:
+        return Isolation(None, rootless, _fix_for(f"bubblewrap ({bwrap}) is not installed", rootless))
     env, true = shutil.which("env") or "/usr/bin/env", shutil.which("true") or "/bin/true"
+    unshare = shutil.which("unshare") or "/usr/bin/unshare"
     cmd = [
-        env, "--ignore-signal=INT", bwrap, "--ro-bind", "/", "/", "--proc", "/proc",
-        "--dev", "/dev", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-        "--unshare-uts", "--die-with-parent", "--", env, "--default-signal=INT", true,
+        env, "--ignore-signal=INT", path, *_user_args(rootless), "--cap-add", "ALL",
+        "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--unshare-net",
+        "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--", env, "--default-signal=INT",
+        # Rootless, the kernel builder makes one more (nested) user namespace: try that too.
+        *([unshare, "--user", true] if rootless else [true]),
     ]  # fmt: skip
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return None, f"{bwrap} does not work: {exc}"
+        return Isolation(None, rootless, _fix_for(f"{path} does not work: {exc}", rootless))
     if proc.returncode != 0:
-        return None, f"{bwrap} does not work here: {proc.stderr.strip() or proc.returncode}"
-    return bwrap, None
+        why = proc.stderr.strip() or f"exit status {proc.returncode}"
+        return Isolation(None, rootless, _fix_for(f"{path} cannot build the sandbox here ({why})", rootless))
+    return Isolation(path, rootless)
 
 
-def bwrap_path() -> str | None:
-    """Return the path of a working ``bwrap``, or None.
-
-    The check runs bwrap once per process (the result is cached).
-
-    Returns
-    -------
-    str or None
-        Absolute path of bwrap if it is installed and can create the pid,
-        network, ipc and uts namespaces, else None.
-    """
-    return _probe_bwrap()[0]
-
-
-def sandbox_warning() -> str | None:
-    """Explain loudly that kernels will not be sandboxed, if that is the case.
-
-    Returns
-    -------
-    str or None
-        A warning message when bwrap is missing or unusable, else None.
-    """
-    reason = _probe_bwrap()[1]
-    if reason is None:
-        return None
-    return (
-        f"!!! NO SANDBOX: {reason}. Student code will run with resource limits "
-        "only: it can read every file the kernel's uid can read and use the "
-        "network. Install bubblewrap (apt-get install bubblewrap) and allow "
-        "namespaces before grading untrusted notebooks. !!!"
-    )
+def _user_args(rootless: bool) -> list[str]:
+    """bwrap options for the namespace of users: root of a new one when the grader is not root."""
+    return ["--unshare-user", "--uid", "0", "--gid", "0"] if rootless else []
 
 
 def _require(tool: str) -> str:
     """Return the absolute path of `tool`, or raise if it is not installed."""
     path = shutil.which(tool)
     if path is None:
-        raise FileNotFoundError(f"{tool} is required to start a sandboxed kernel")
+        raise FileNotFoundError(f"{tool} is required to start a kernel")
     return path
 
 
 @functools.lru_cache(maxsize=8)
 def _python_runs_as(uid: int) -> bool:
-    """Tell whether `uid` can start an ipykernel with this Python on the host.
+    """Tell whether `uid` can start an ipykernel with this Python on the host (unprotected, as root).
 
     Not a given without bwrap: e.g. a pyenv Python under /root (mode 0700)
     is out of reach.  The check runs the fallback's real chain once, because
@@ -202,12 +260,7 @@ def _is_within(path: str, parent: str) -> bool:
 
 
 def _chown_tree(root: str, uid: int) -> None:
-    """Give `root` and everything below it to `uid`, never following symlinks.
-
-    os.fwalk works on directory file descriptors, so a symlink planted by a
-    student (in a submission or by a still-running process) cannot redirect
-    the chown to files outside `root`.
-    """
+    """Give `root` and everything below it to `uid`, never following a symlink (a student may plant one)."""
     os.chown(root, uid, uid, follow_symlinks=False)
     for _dirpath, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
         for name in dirnames + filenames:
@@ -215,7 +268,7 @@ def _chown_tree(root: str, uid: int) -> None:
 
 
 def _prlimit_args(limits: SandboxLimits) -> list[str]:
-    """Build the ``prlimit`` prefix (soft = hard, so the kernel cannot raise them)."""
+    """Build the ``prlimit`` prefix of an unprotected kernel (soft = hard, so it cannot raise them)."""
     return [
         _require("prlimit"),
         f"--as={limits.memory_bytes}",
@@ -240,9 +293,22 @@ def _setpriv_args(uid: int) -> list[str]:
     ]
 
 
-def _bwrap_args(bwrap: str, workdir: str, runtime_dir: str, uid: int, tmp_bytes: int) -> list[str]:
+def kernel_request(limits: SandboxLimits, uid: int, rootless: bool) -> dict[str, Any]:
+    """The part of a request to the kernel builder that says who the kernel is and what it may use."""
+    return {
+        "uid": uid,
+        "rootless": rootless,
+        "limits": {k: v for k, v in asdict(limits).items() if k in KERNEL_LIMITS},
+    }
+
+
+def bwrap_args(
+    bwrap: str, workdir: str, runtime_dir: str, uid: int, tmp_bytes: int, rootless: bool, writable: bool = False
+) -> list[str]:
     """Build the bwrap options: mounts and namespaces, without the command.
 
+    The process inside keeps every capability of the sandbox (``--cap-add ALL``):
+    it is the kernel builder, which drops them before any student code runs.
     Also writes the sandbox's /etc/passwd and /etc/group into `runtime_dir`.
 
     Parameters
@@ -250,19 +316,24 @@ def _bwrap_args(bwrap: str, workdir: str, runtime_dir: str, uid: int, tmp_bytes:
     bwrap : str
         Path of bwrap.
     workdir : str
-        The only host folder the kernel can write to; also its cwd.
+        The host folder the kernel builder copies into the job folder (bound
+        at the same path; the kernel never writes to it).
     runtime_dir : str
         Folder with the connection file and ipc sockets; bound read-write.
     uid : int
         Uid and gid the kernel will run as.
     tmp_bytes : int
         Size of the tmpfs mounted on /tmp and /dev/shm.
+    rootless : bool
+        The grader is not root: make a user namespace.
+    writable : bool
+        Bind `workdir` read-write (the zygote's folder of jobs, where it writes kernel logs).
 
     Returns
     -------
     list of str
     """
-    args = [bwrap]
+    args = [bwrap, *_user_args(rootless)]
     made: set[str] = set()
 
     def mount(option: str, path: str, source: str | None = None) -> None:
@@ -303,13 +374,19 @@ def _bwrap_args(bwrap: str, workdir: str, runtime_dir: str, uid: int, tmp_bytes:
         if not _is_within(prefix, "/usr"):
             mount("--ro-bind", prefix)
     mount("--bind", runtime_dir)
-    mount("--bind", workdir)
+    mount("--bind" if writable else "--ro-bind", workdir)
+    # The kernel builder's scratch mount points (see zygote.STAGE), made before / turns read-only.
+    args += ["--dir", "/.stage", *(a for name in ("bounded", "0", "1", "2", "3") for a in ("--dir", f"/.stage/{name}"))]
     args += [
-        "--chdir", workdir,
+        # The root of the sandbox is bwrap's own tmpfs, owned by its root: when rootless, the kernel's
+        # uid maps to that owner, so only a read-only root keeps every write in the bounded folders.
+        "--remount-ro", "/",
+        "--chdir", "/",
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
         # Kill the sandbox if the grader dies.  Note: this follows the *thread*
         # that started bwrap, so start kernels from a long-lived thread.
         "--die-with-parent",
+        "--cap-add", "ALL",
     ]  # fmt: skip
     return args
 
@@ -322,38 +399,41 @@ class SandboxedKernelManager(AsyncKernelManager):
     / nbgrader's ``ExecutePreprocessor``.
 
     The kernel sees read-only ``/usr``, the Python installation and the
-    virtualenv, a private ``/tmp``, and `workdir` read-write (its cwd and
-    ``$HOME``); nothing else of the host.  It has no network, runs as `uid`
-    with `limits`, and all its processes die with it.
-
-    Before each start, `workdir` and everything in it is chowned to `uid`:
-    the caller's files there change owner.  Files the kernel writes belong
-    to `uid` too.
+    virtualenv, a private ``/tmp``, and its job folder: a bounded tmpfs at the
+    path of `workdir` holding a copy of it (its cwd and ``$HOME``); nothing else
+    of the host.  It has no network, runs as `uid` with `limits`, and all its
+    processes die with it.  The host's `workdir` is only read.
 
     Traits
     ------
     workdir : str
-        The only writable host folder.  If empty, the ``cwd`` given to
+        The folder to copy into the job folder.  If empty, the ``cwd`` given to
         ``start_kernel`` is used (nbclient passes the notebook's folder).
     limits : SandboxLimits
         Resource limits.
     uid : int
         Uid and gid of the kernel; defaults to ``limits.uid``.
-    use_bwrap : bool
-        Set to False to skip bubblewrap (limits only; logs a warning).
+    bwrap : str
+        Name or path of bubblewrap.
+    allow_unsandboxed : bool
+        Where the sandbox cannot be built, run the kernel with resource limits
+        only (logged at every start) instead of refusing.
     """
 
     sandboxed = True
     """Read by :class:`~autograder.preprocessors.SecureExecute`: it warns about managers without it."""
 
-    workdir = Unicode("", config=True, help="Only writable folder; kernel cwd and HOME.")
+    workdir = Unicode("", config=True, help="Folder copied into the kernel's job folder (its cwd and HOME).")
     limits = Instance(SandboxLimits, args=(), help="Resource limits of the kernel.")
     uid = Integer(config=True, help="Unprivileged uid/gid of the kernel (default: limits.uid).")
-    use_bwrap = Bool(True, config=True, help="Sandbox with bubblewrap if it works.")
+    bwrap = Unicode("bwrap", config=True, help="Name or path of bubblewrap.")
+    allow_unsandboxed = Bool(
+        False, config=True, help="Run kernels with resource limits only where bubblewrap cannot sandbox them."
+    )
 
     _runtime_dir: str | None = None
     _sandbox_workdir: str = ""
-    _bwrap: str | None = None
+    _isolation: Isolation | None = None
     _kernel_env: dict[str, str] | None = None
     extra_env: dict[str, str] = {}  # noqa: RUF012 - replaced, never changed in place (SecureExecute sets it)
 
@@ -361,35 +441,47 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _uid_default(self) -> int:
         return self.limits.uid
 
+    @property
+    def unprotected(self) -> bool:
+        """True when the last kernel started without the sandbox (allowed by `allow_unsandboxed`)."""
+        return self._isolation is not None and self._isolation.bwrap is None
+
     def _resolve_workdir(self, cwd: str | None) -> str:
-        """Pick, check and chown the writable folder."""
+        """Pick and check the folder to copy into the job folder."""
         chosen = self.workdir or cwd
         if not chosen:
             raise ValueError("SandboxedKernelManager needs a workdir (or a cwd from the caller)")
         workdir = os.path.realpath(chosen)
         if not os.path.isdir(workdir):
             raise NotADirectoryError(workdir)
-        # The workdir is chowned and writable: refuse folders that hold the
+        # The job folder is mounted over this path: refuse folders that hold the
         # Python installation, the venv or all temporary files.
         for protected in (sys.prefix, sys.base_prefix, tempfile.gettempdir()):
             if _is_within(os.path.realpath(protected), workdir):
                 raise ValueError(f"refusing to use {workdir} as kernel workdir: it contains {protected}")
-        _chown_tree(workdir, self.uid)
         return workdir
 
-    def _make_runtime_dir(self) -> str:
+    def _make_runtime_dir(self, rootless: bool) -> str:
         """Create the folder for the connection file, ipc sockets and caches.
 
-        The folder itself stays root's (mode 0711): the kernel must not be able
-        to swap its entries for symlinks that root would later write or chown
-        through (e.g. the connection file, on a restart).  Only its
-        ``private`` subfolder (mode 0700) belongs to the kernel's uid.
+        The folder itself stays the grader's (mode 0711): the kernel must not be
+        able to swap its entries for symlinks that the grader would later write or
+        chown through (e.g. the connection file, on a restart).  Only its
+        ``private`` subfolder (mode 0700) is the kernel's: given to its uid when
+        the grader is root; when rootless, the kernel's uid *is* the grader's own
+        user, seen through the kernel's user namespace.
         """
         path = os.path.realpath(tempfile.mkdtemp(prefix="autograder-kernel-"))
         os.chmod(path, 0o711)
         os.mkdir(os.path.join(path, "private"), 0o700)
-        os.chown(os.path.join(path, "private"), self.uid, self.uid)
+        if not rootless:
+            os.chown(os.path.join(path, "private"), self.uid, self.uid)
         return path
+
+    def _scratch(self) -> str:
+        """Where the kernel keeps caches: /tmp in the sandbox, the private runtime folder without one."""
+        assert self._runtime_dir is not None and self._isolation is not None
+        return "/tmp" if self._isolation.bwrap else os.path.join(self._runtime_dir, "private")
 
     def _build_env(self) -> dict[str, str]:
         """The kernel's whole environment: nothing of the grader's leaks in."""
@@ -404,11 +496,12 @@ class SandboxedKernelManager(AsyncKernelManager):
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
-            # Caches and profiles go to the private runtime dir, not into the
-            # student's folder (HOME) nor into a /tmp shared with others.
-            "MPLCONFIGDIR": os.path.join(self._runtime_dir, "private", "matplotlib"),
-            "IPYTHONDIR": os.path.join(self._runtime_dir, "private", "ipython"),
-            "XDG_CACHE_HOME": os.path.join(self._runtime_dir, "private", "cache"),
+            # Caches and profiles go to the sandbox's private, bounded /tmp, not into the
+            # student's folder (HOME) nor into the runtime dir, which is sealed once the
+            # kernel listens.  Unprotected, the runtime dir is all there is.
+            "MPLCONFIGDIR": os.path.join(self._scratch(), "matplotlib"),
+            "IPYTHONDIR": os.path.join(self._scratch(), "ipython"),
+            "XDG_CACHE_HOME": os.path.join(self._scratch(), "cache"),
         }
         env.update({k: os.environ[k] for k in _COPIED_ENV if k in os.environ})
         env.update(self.extra_env)
@@ -416,27 +509,32 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         """Prepare folders and ipc transport, then let jupyter_client build the command."""
+        self._isolation = found = isolation(self.bwrap)
+        if found.bwrap is None:
+            if not self.allow_unsandboxed:
+                raise SandboxUnavailable(found.problem)
+            log.warning("!!! %s %s !!!", UNPROTECTED_NOTICE, found.problem)
         self._sandbox_workdir = self._resolve_workdir(kw.get("cwd"))
-        kw["cwd"] = self._sandbox_workdir
+        kw["cwd"] = self._sandbox_workdir if found.bwrap is None else "/"
+        if found.bwrap is None and not found.rootless and _python_runs_as(self.uid):
+            # Unprotected, the kernel works in the host's folder itself, as the uid it drops to.
+            _chown_tree(self._sandbox_workdir, self.uid)
         if self._runtime_dir is None:  # kept across restarts
-            self._runtime_dir = self._make_runtime_dir()
+            self._runtime_dir = self._make_runtime_dir(found.rootless)
         # No network in the sandbox, so no TCP: ZeroMQ over unix sockets.
         self.transport = "ipc"
         self.ip = os.path.join(self._runtime_dir, "private", "kernel")  # sockets: kernel-<n>
         self.cache_ports = False
         self.connection_file = os.path.join(self._runtime_dir, "connection.json")
-
-        self._bwrap = bwrap_path() if self.use_bwrap else None
-        if self._bwrap is None:
-            log.warning(sandbox_warning() or "!!! NO SANDBOX: bwrap disabled (use_bwrap=False) !!!")
         self._kernel_env = env = self._build_env()
 
         # Writes the connection file and calls format_kernel_cmd below.
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         # ipykernel reads and rewrites its connection file.  Safe to chown: the
-        # kernel cannot replace the file in the root-owned runtime dir.
-        os.chown(self.connection_file, self.uid, self.uid, follow_symlinks=False)
-        kw["env"] = dict(env)  # the Popen env: all the fallback's kernel gets
+        # kernel cannot replace the file in the grader's runtime dir.
+        if not found.rootless:
+            os.chown(self.connection_file, self.uid, self.uid, follow_symlinks=False)
+        kw["env"] = dict(env)  # the Popen env: all the unprotected kernel gets
         return cmd, kw
 
     pre_start_kernel = _async_pre_start_kernel
@@ -455,38 +553,44 @@ class SandboxedKernelManager(AsyncKernelManager):
             The full command line to launch.
         """
         kernel_cmd = super().format_kernel_cmd(extra_arguments)
-        limits = _prlimit_args(self.limits)
-        if self._bwrap is None:
+        assert self._isolation is not None
+        if self._isolation.bwrap is None:
+            limits = _prlimit_args(self.limits)
             # Dropping root is optional here: better limited root than nothing.
-            if not _python_runs_as(self.uid):
-                log.warning(
-                    "!!! uid %d cannot run %s (setpriv missing or the interpreter is "
-                    "not reachable): the unsandboxed kernel runs as ROOT !!!",
-                    self.uid,
-                    sys.executable,
-                )
+            if self._isolation.rootless or not _python_runs_as(self.uid):
+                if not self._isolation.rootless:
+                    log.warning("!!! uid %d cannot run %s: the unprotected kernel runs as ROOT !!!", self.uid,
+                                sys.executable)  # fmt: skip
                 return limits + kernel_cmd
             return _setpriv_args(self.uid) + limits + kernel_cmd
 
         assert self._runtime_dir is not None and self._kernel_env is not None
         env = _require("env")
-        setenv = [arg for item in self._kernel_env.items() for arg in ("--setenv", *item)]
+        request = {
+            **kernel_request(self.limits, self.uid, self._isolation.rootless),
+            "workdir": self._sandbox_workdir,
+            "conn": self.connection_file,
+            "argv": kernel_cmd,
+            # --clearenv matters: launch_kernel adds the grader's pid as
+            # JPY_PARENT_PID, and the kernel, whose parent in the sandbox is
+            # bwrap's init, would think the grader died and exit.  JPY_PARENT_PID=1
+            # disables that watch (and a Ctrl-C note).
+            "env": {**self._kernel_env, "JPY_PARENT_PID": "1"},
+        }
         return [
             # jupyter_client interrupts by sending SIGINT to the whole process
             # group, which includes bwrap itself: by default bwrap would die of
             # it and --die-with-parent would take the kernel along.  So bwrap
             # ignores SIGINT, and the kernel gets the default handling back.
             env, "--ignore-signal=INT",
-            *_bwrap_args(
-                self._bwrap, self._sandbox_workdir, self._runtime_dir, self.uid, self.limits.tmp_bytes
+            *bwrap_args(
+                self._isolation.bwrap, self._sandbox_workdir, self._runtime_dir, self.uid,
+                self.limits.tmp_bytes, self._isolation.rootless,
             ),
-            # --clearenv matters: launch_kernel adds the grader's pid as
-            # JPY_PARENT_PID, and the kernel, whose parent in the sandbox is
-            # pid 1, would think the grader died and exit.  JPY_PARENT_PID=1
-            # is the truth in here and disables that watch (and a Ctrl-C note).
-            "--clearenv", *setenv, "--setenv", "JPY_PARENT_PID", "1",
+            "--clearenv", "--setenv", "PATH", self._kernel_env["PATH"], "--setenv", "LANG", "C.UTF-8",
             "--", env, "--default-signal=INT",
-            *_setpriv_args(self.uid), *limits, *kernel_cmd,
+            # -I: no student file in the job folder can stand in for a module the builder imports.
+            sys.executable, "-I", "-c", ZYGOTE_SOURCE.read_text(), "once", json.dumps(request),
         ]  # fmt: skip
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:

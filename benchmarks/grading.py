@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder import build, parallel  # noqa: E402
+from autograder.forkserver import ZYGOTE_MARK  # noqa: E402
 from autograder.submissions import EXAMPLES, submission_from_answer  # noqa: E402
 
 ASSIGNMENT = "01_shallow_narrow"
@@ -94,7 +95,7 @@ class PeakMemory:
 
     def _note_cpu(self, p: psutil.Process) -> None:
         cmdline = " ".join(p.cmdline())
-        if "kernel zygote" in cmdline:
+        if ZYGOTE_MARK in cmdline:
             parent = p.parent()
             if parent is None or "bwrap" not in " ".join(parent.cmdline()):
                 return  # a kernel forked from the zygote: counted when the zygote reaps it

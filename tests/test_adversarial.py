@@ -34,14 +34,11 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 from nbgrader.preprocessors import OverwriteCells
 
-from autograder.sandbox import bwrap_path, sandbox_warning
 from autograder.submissions import fill_stubs, method_bodies
 from conftest import ASSIGNMENT, FULL_MARKS, ROOT, Course, verdict_messages
 
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root"),
-    pytest.mark.skipif(bwrap_path() is None, reason=str(sandbox_warning())),
-]
+# No skips: the battery runs as root here, and again as an ordinary user, the way instructors
+# run nbgrader (tests/test_as_instructor.py).
 
 TIMEOUT = 6
 """Seconds per cell (``SecureExecute.timeout``), short so that hangs cost little here."""
@@ -457,7 +454,8 @@ with open(name, "w") as f:  # its own folder: a private copy, thrown away after 
     ),
     # -- attacks on the grader itself -----------------------------------------------------------
     "replay-death": Submission(
-        # The class cell dies when run a second time, so the fresh kernel's replay dies too.
+        # The class cell means to die when run a second time, so that the fresh kernel's replay dies too.
+        # It cannot tell: each kernel gets a fresh copy of the submission's folder, so the replay runs.
         before_class="import os\nif os.path.exists('ran_once'):\n    os._exit(0)\nopen('ran_once', 'w').write('1')",
         after_class="import os\nos._exit(0)",
     ),
@@ -808,9 +806,17 @@ def test_failures_are_explained(batch: Batch) -> None:
     messages = verdict_messages(batch.course.autograded("t-endless-loop-in-test"))
     assert "timed out" in messages["test_forward"]
     for student, word in [("t-kernel-never-ready", "could not start"), ("t-kernel-dies-at-start", "could not start"),
-                          ("t-exit-in-every-test", "died"), ("t-replay-death", "not run")]:  # fmt: skip
+                          ("t-exit-in-every-test", "died")]:  # fmt: skip
         text = " ".join(verdict_messages(batch.course.autograded(student)).values())
         assert word in text.lower(), f"{student}: {text}"
+    # Their own files stopped the kernel: the student is told which kind of file, not to restart.
+    text = " ".join(verdict_messages(batch.course.autograded("t-kernel-dies-at-start")).values())
+    assert "ipykernel_launcher.py" in text and "Restart your kernel" not in text
+    # Their own code killed it: restarting their kernel shows them.
+    assert "Restart your kernel" in " ".join(verdict_messages(batch.course.autograded("t-exit-in-every-test")).values())
+    # A fresh kernel gets a fresh copy of the folder: what the dead one wrote is gone, the replay runs.
+    text = " ".join(verdict_messages(batch.course.autograded("t-replay-death")).values())
+    assert "not run" not in text and "wrong" in text
 
 
 def test_kernels_ran_unprivileged_in_the_sandbox(batch: Batch) -> None:
@@ -978,10 +984,10 @@ def test_an_error_inside_the_grader_costs_only_its_cell(tmp_path: Path) -> None:
     assert _outputs(nb.cells[3]) == [("stream", "2\n")]  # a fresh kernel, with x replayed
 
 
-def test_a_notebook_the_grader_cannot_run_scores_zero_with_a_message(tmp_path: Path) -> None:
+def test_a_notebook_the_grader_cannot_run_is_left_ungraded(tmp_path: Path) -> None:
     from nbformat.v4 import new_notebook
 
-    from autograder.preprocessors import SecureExecute
+    from autograder.preprocessors import GraderFailure, SecureExecute
 
     class Broken(SecureExecute):
         def _copy_submission(self, *args):  # type: ignore[no-untyped-def]
@@ -990,10 +996,22 @@ def test_a_notebook_the_grader_cannot_run_scores_zero_with_a_message(tmp_path: P
     test = new_code_cell('run_check("shallow_narrow.forward", globals())')
     test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": 1, "locked": True}
     nb = new_notebook(cells=[new_code_cell("x = 1"), test])
-    nb, _ = Broken(timeout=TIMEOUT).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
-    for cell in nb.cells:
-        assert _outputs(cell) == [("error", "GraderError")]
-        assert "disk full" in cell.outputs[0].evalue
+    # The grader's failure is never the student's: no score at all (nbgrader records none), and why.
+    with pytest.raises(GraderFailure, match="disk full"):
+        Broken(timeout=TIMEOUT).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+
+
+def test_a_test_cell_without_a_registered_check_stops_grading(tmp_path: Path) -> None:
+    from nbformat.v4 import new_notebook
+
+    from autograder.preprocessors import GraderFailure, SecureExecute
+
+    # Its verdict would be decided by its own code, in the student's kernel.
+    test = new_code_cell("assert forward(1) == 2")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "plain_assert", "points": 1}
+    nb = new_notebook(cells=[new_code_cell("x = 1"), test])
+    with pytest.raises(GraderFailure, match="plain_assert"):
+        SecureExecute(timeout=TIMEOUT).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
 
 
 def test_a_notebook_that_takes_too_long_in_all_is_cut_short(tmp_path: Path) -> None:

@@ -86,10 +86,8 @@ def test_feedback_hides_hidden_tests_and_shows_the_training_plot(graded) -> None
 
 
 def test_autograde_runs_the_student_kernel_in_the_sandbox(graded) -> None:
-    from autograder.sandbox import SandboxLimits, bwrap_path
+    from autograder.sandbox import SandboxLimits
 
-    if bwrap_path() is None:
-        pytest.skip("bubblewrap is not installed")
     nb = graded.autograded("who_am_i")
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert f"uid {SandboxLimits().uid} repo False" in text
@@ -110,7 +108,9 @@ def test_a_printed_flood_costs_nothing_but_its_text(flood: str, tmp_path) -> Non
     assert [o.output_type for o in first.outputs if o.output_type == "error"] == []
     kept = "".join(o.get("text", "") for o in first.outputs)
     assert kept.startswith("x" * 1000) and "truncated by the grader" in kept and len(kept) < 1_100_000
-    assert [o.get("text") for o in second.outputs] == ["42\n"]
+    # print() may reach the grader as one stream message or as two ("42", "\n"): the text is what counts.
+    assert [o.output_type for o in second.outputs] in (["stream"], ["stream", "stream"])
+    assert "".join(o.get("text", "") for o in second.outputs) == "42\n"
 
 
 def test_only_a_test_cell_the_student_changed_is_reported_as_changed(course) -> None:

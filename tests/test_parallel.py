@@ -156,17 +156,20 @@ def test_a_submission_the_grader_failed_is_not_recorded_and_is_tried_again(tmp_p
 def test_ctrl_c_stops_the_workers_and_their_kernels_and_keeps_what_was_recorded(batch: Course, monkeypatch) -> None:
     import psutil
 
+    from autograder.forkserver import ZYGOTE_MARK
+
     monkeypatch.setenv("SHALLOW_NARROW_DB_URL", batch.db_url)
-    recorded = []
+    recorded, seen = [], set()
 
     def record_then_interrupt(api, assignment, student):
+        seen.update(zygotes())  # the workers' zygotes, while they run
         if recorded:
             raise KeyboardInterrupt
         recorded.append(student)
         return real_record(api, assignment, student)
 
     def zygotes() -> set[psutil.Process]:
-        return {p for p in psutil.Process().children(recursive=True) if "kernel zygote" in " ".join(p.cmdline())}
+        return {p for p in psutil.Process().children(recursive=True) if ZYGOTE_MARK in p.cmdline()}
 
     real_record = parallel._record
     monkeypatch.setattr(parallel, "_record", record_then_interrupt)
@@ -174,7 +177,8 @@ def test_ctrl_c_stops_the_workers_and_their_kernels_and_keeps_what_was_recorded(
     with pytest.raises(parallel.GradingInterrupted) as stop:
         parallel.grade(ASSIGNMENT, root=batch.root, workers=2, force=True, progress=False)
     assert stop.value.summary.graded == recorded
-    _, alive = psutil.wait_procs(zygotes() - before, timeout=15)  # the workers' die with them
+    assert seen - before, "the workers started no zygote"
+    _, alive = psutil.wait_procs(list(seen - before), timeout=15)  # the workers' die with them
     assert alive == []
     state = json.loads((batch.root / "autograded" / parallel.STATE_FILE).read_text())
     assert f"{ASSIGNMENT}/{recorded[0]}" in state  # the next run skips what this one recorded

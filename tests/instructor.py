@@ -1,0 +1,111 @@
+"""Run a command as an ordinary Linux user: the way instructors run nbgrader (tests only).
+
+On a hub the formgrader runs as the instructor's own user, and so does a terminal on
+a workstation.  Tests that run as root (CI) use this to run the grader as such a user:
+one made with ``useradd`` when it is missing, reached with ``setpriv``.
+
+The user must be able to run this checkout's Python.  A CI machine may keep it where
+only root can look (pyenv under /root, mode 0700): then the command runs in a private
+mount namespace in which each such folder is replaced by a world-readable tmpfs that
+holds only the paths the Python needs, bound read-only from the real ones.  Nothing
+of the host changes.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shlex
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+USER = "autograder-instructor"
+"""The ordinary user the tests create and run the grader as."""
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ensure_user() -> pwd.struct_passwd:
+    """The test instructor's account, created on first use (needs root)."""
+    try:
+        return pwd.getpwnam(USER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--create-home", "--home-dir", f"/home/{USER}", "--shell", "/bin/sh", USER],
+            check=True,
+            capture_output=True,
+        )
+        return pwd.getpwnam(USER)
+
+
+def _blocked(path: Path) -> tuple[Path, Path] | None:
+    """The first folder on the way to `path` that others cannot enter, and its child on that way."""
+    parts = path.parts
+    for depth in range(1, len(parts) - 1):
+        folder = Path(*parts[: depth + 1])
+        if not os.stat(folder).st_mode & stat.S_IXOTH:
+            return folder, Path(*parts[: depth + 2])
+    return None
+
+
+def reachable_script(paths: list[Path]) -> str:
+    """Shell lines (run as root, in a new mount namespace) that make `paths` reachable by others."""
+    needed: dict[Path, set[Path]] = {}
+    for path in paths:
+        hit = _blocked(path.resolve())
+        if hit is not None:
+            needed.setdefault(hit[0], set()).add(hit[1])
+    lines = []
+    for n, (folder, children) in enumerate(sorted(needed.items())):
+        for m, child in enumerate(sorted(children)):
+            stage = f"/tmp/.instructor-stage-{os.getpid()}-{n}-{m}"
+            lines += [f"mkdir -p {stage}", f"mount --bind {shlex.quote(str(child))} {stage}"]
+        lines.append(f"mount -t tmpfs -o mode=755 tmpfs {shlex.quote(str(folder))}")
+        for m, child in enumerate(sorted(children)):
+            stage = f"/tmp/.instructor-stage-{os.getpid()}-{n}-{m}"
+            kind = "mkdir -p" if child.is_dir() else "touch"
+            lines += [f"{kind} {shlex.quote(str(child))}", f"mount --move {stage} {shlex.quote(str(child))}",
+                      f"rmdir {stage} 2>/dev/null || rm -f {stage}"]  # fmt: skip
+    return "\n".join(lines)
+
+
+def as_user(argv: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """A command line that runs `argv` as :data:`USER`, with this checkout's Python reachable.
+
+    Parameters
+    ----------
+    argv : list of str
+        The command.
+    env : dict, optional
+        Extra environment (on top of a clean one: PATH with the venv first, HOME, LANG).
+    """
+    account = ensure_user()
+    clean = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": account.pw_dir,
+        "USER": USER,
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **({"CI": os.environ["CI"]} if "CI" in os.environ else {}),
+        **(env or {}),
+    }
+    drop = [
+        "setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--init-groups",
+        "env", "-i", *(f"{k}={v}" for k, v in clean.items()), *argv,
+    ]  # fmt: skip
+    script = reachable_script([Path(sys.executable), Path(sys.prefix), Path(sys.base_prefix), ROOT])
+    if not script:
+        return drop
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-ec", f"{script}\nexec \"$@\"", "sh", *drop]
+
+
+def owned_folder(prefix: str) -> Path:
+    """A new folder under /tmp that belongs to :data:`USER`."""
+    import tempfile
+
+    account = ensure_user()
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chown(path, account.pw_uid, account.pw_gid)
+    return path
