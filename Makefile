@@ -40,11 +40,11 @@ system-packages:
 		echo "         install them with: sudo apt-get install$$missing  (see README)"; \
 	fi
 
-$(STAMP): requirements.txt | python-version
+$(STAMP): requirements.txt pyproject.toml | python-version
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	# Make the autograder package importable from the instructor's kernels and tools.
-	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/shallow_narrow_course.pth"
+	# The autograder package itself (editable: nbgrader, the tests and `autograder ...` use this folder's code).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 build: setup

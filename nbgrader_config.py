@@ -5,10 +5,8 @@ SHALLOW_NARROW_DB_URL names another database (e.g. postgresql://user@host/course
 """
 
 import os
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)  # so nbgrader can import the autograder package from any venv
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402

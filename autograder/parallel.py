@@ -250,11 +250,15 @@ def _worker_start(grader: int) -> None:
 
 
 def _stop_when_readable(fd: int) -> None:
-    """Wait for `fd` (a pidfd: readable once its process has exited), then stop this worker."""
+    """Wait for `fd` (a pidfd: readable once its process has exited), then stop this worker.
+
+    The stop runs here, in this thread: a signal to the process could land in this thread
+    and leave an idle main thread blocked on its queue for ever.
+    """
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     poller.poll()
-    os.kill(os.getpid(), signal.SIGTERM)  # handled in the main thread: _worker_stop
+    _worker_stop()
 
 
 def _worker_stop(*_: object) -> None:

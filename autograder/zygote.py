@@ -189,16 +189,18 @@ def _seal(run: str, conn: str, kernel: int, seconds: float = 120.0) -> None:
     kernel, never in the kernel.
     """
     deadline = time.monotonic() + seconds
+    paths: list[str] = []
     while time.monotonic() < deadline:
-        try:
-            # Read anew each time: while the kernel walls itself off, the folder is briefly out of sight.
-            if all(os.path.exists(p) for p in _socket_paths(conn)):
-                break
-        except (OSError, ValueError):
-            pass
+        if not paths:
+            try:  # while the kernel walls itself off, the folder is briefly out of sight: try again
+                paths = _socket_paths(conn)
+            except (OSError, ValueError):
+                pass
+        if paths and all(os.path.exists(p) for p in paths):
+            break
         if os.waitpid(kernel, os.WNOHANG)[0]:  # gone before it listened: nothing left to seal
             return
-        time.sleep(0.002)
+        time.sleep(0.005)  # a kernel takes tens of milliseconds to listen; this process only watches
     _remount_read_only(run)
 
 

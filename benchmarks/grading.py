@@ -23,12 +23,11 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from autograder import build, parallel
+from autograder.forkserver import ZYGOTE_MARK
+from autograder.submissions import EXAMPLES, submission_from_answer
 
-from autograder import build, parallel  # noqa: E402
-from autograder.forkserver import ZYGOTE_MARK  # noqa: E402
-from autograder.submissions import EXAMPLES, submission_from_answer  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 ASSIGNMENT = "01_shallow_narrow"
 STOCK_CONFIG = """\

@@ -11,11 +11,10 @@ from typing import Callable
 import pytest
 from hypothesis import settings
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from autograder import build
+from autograder.submissions import submission_from_answer
 
-from autograder import build  # noqa: E402
-from autograder.submissions import submission_from_answer  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 settings.register_profile("course", deadline=None, max_examples=60, derandomize=True)
 settings.load_profile("course")

@@ -169,7 +169,14 @@ def test_ctrl_c_stops_the_workers_and_their_kernels_and_keeps_what_was_recorded(
         return real_record(api, assignment, student)
 
     def zygotes() -> set[psutil.Process]:
-        return {p for p in psutil.Process().children(recursive=True) if ZYGOTE_MARK in p.cmdline()}
+        found = set()
+        for p in psutil.Process().children(recursive=True):
+            try:
+                if ZYGOTE_MARK in p.cmdline():
+                    found.add(p)
+            except psutil.Error:  # gone, or a zombie, meanwhile
+                pass
+        return found
 
     real_record = parallel._record
     monkeypatch.setattr(parallel, "_record", record_then_interrupt)

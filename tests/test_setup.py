@@ -53,7 +53,7 @@ def test_a_supported_python_passes_the_check(tmp_path: Path, version: str) -> No
 def test_setup_checks_the_python_before_it_makes_the_environment() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^setup: python-version ", makefile, re.M)
-    assert re.search(r"^\$\(STAMP\): requirements.txt \| python-version$", makefile, re.M)
+    assert re.search(r"^\$\(STAMP\): requirements.txt pyproject.toml \| python-version$", makefile, re.M)
 
 
 def test_the_pins_fit_debian_12s_python() -> None:
@@ -61,3 +61,24 @@ def test_the_pins_fit_debian_12s_python() -> None:
     # installed nowhere, and where forced, every feedback file failed (nbconvert selects `img:not([alt])`).
     pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().split() if "==" in line)
     assert int(pins["soupsieve"].split(".")[0]) < 3
+
+
+def test_the_autograder_is_an_installed_package_with_a_console_script() -> None:
+    import sys
+    from importlib.metadata import distribution
+
+    import autograder
+
+    dist = distribution("shallow-narrow-course")
+    assert Path(autograder.__file__).resolve().parent == ROOT / "autograder"  # editable: this course's code
+    assert {ep.name: ep.value for ep in dist.entry_points if ep.group == "console_scripts"} == {
+        "autograder": "autograder.cli:main"
+    }
+    script = Path(sys.executable).parent / "autograder"
+    done = subprocess.run([str(script), "grade", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "--unsandboxed" in done.stdout
+    # Nothing puts the course on the path by hand any more (the kernel builder's own "" aside).
+    assert not list(Path(sys.prefix).glob("lib/python*/site-packages/shallow_narrow_course.pth"))
+    files = [ROOT / "nbgrader_config.py", *ROOT.glob("tests/*.py"), *ROOT.glob("benchmarks/*.py")]
+    for path in (p for p in files if p != Path(__file__)):
+        assert "sys.path.insert" not in path.read_text(), path
