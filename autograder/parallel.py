@@ -699,15 +699,11 @@ def grade(
 
 def _refuse_without_sandbox(config: Config) -> bool:
     """Raise SandboxUnavailable unless the sandbox works here or was waived; True when grading runs unprotected."""
-    from .sandbox import SandboxUnavailable, isolation
+    from .sandbox import require_isolation
 
     settings = config.SecureExecute if "SecureExecute" in config else {}
-    found = isolation(str(settings.get("bwrap", "bwrap")))
-    if found.bwrap is not None:
-        return False
-    if not settings.get("allow_unsandboxed", False):
-        raise SandboxUnavailable(found.problem)
-    return True
+    found = require_isolation(str(settings.get("bwrap", "bwrap")), bool(settings.get("allow_unsandboxed", False)))
+    return found.bwrap is None
 
 
 def _finish(api: Any, assignment: str, student: _Student, summary: Summary, state: dict[str, str],

@@ -58,7 +58,7 @@ from traitlets import Bool, Integer, Type, Unicode
 
 from . import checks, probe
 from .judge import Verdict
-from .sandbox import FIGURES_ENV, UNPROTECTED_NOTICE, SandboxUnavailable, isolation
+from .sandbox import FIGURES_ENV, UNPROTECTED_NOTICE, SandboxUnavailable, require_isolation
 
 VERDICT_KEY = "autograder"
 """Output metadata key under which a verdict's details are kept (read by the class report)."""
@@ -322,12 +322,10 @@ class SecureExecute(Execute):
         """Refuse to grade without the sandbox unless allowed; True when grading runs unprotected."""
         if not getattr(self.kernel_manager_class, "sandboxed", False):
             return False  # a kernel manager of the caller's choice (warned about above)
-        found = isolation(self.bwrap)
-        if found.bwrap is not None:
-            return False
-        if not self.allow_unsandboxed:
-            raise GraderFailure(found.problem)
-        return True
+        try:
+            return require_isolation(self.bwrap, self.allow_unsandboxed).bwrap is None
+        except SandboxUnavailable as exc:
+            raise GraderFailure(str(exc)) from exc
 
     def _copy_submission(self, source_dir: str, workdir: str, resources: ResourcesDict) -> None:
         """Copy the submission's files (not its notebooks) into the kernel's private folder.

@@ -46,6 +46,8 @@ import zmq
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Instance, Integer, Unicode, default
 
+from .zygote import _chown_tree as chown_tree  # the kernel builder's own: stdlib only, no symlink followed
+
 __all__ = [
     "Isolation",
     "SandboxLimits",
@@ -53,6 +55,7 @@ __all__ = [
     "SandboxedKernelManager",
     "UNPROTECTED_NOTICE",
     "isolation",
+    "require_isolation",
 ]
 
 log = logging.getLogger("autograder.sandbox")
@@ -220,6 +223,18 @@ def isolation(bwrap: str = "bwrap") -> Isolation:
     return Isolation(path, rootless)
 
 
+def require_isolation(bwrap: str = "bwrap", allow_unsandboxed: bool = False) -> Isolation:
+    """The sandbox as :func:`isolation` finds it, or SandboxUnavailable unless running unprotected was allowed.
+
+    The one fail-closed rule of every grading path (the kernel manager, SecureExecute,
+    ``python -m autograder grade``).  The result's ``bwrap`` is None when grading runs unprotected.
+    """
+    found = isolation(bwrap)
+    if found.bwrap is None and not allow_unsandboxed:
+        raise SandboxUnavailable(found.problem)
+    return found
+
+
 def _user_args(rootless: bool) -> list[str]:
     """bwrap options for the namespace of users: root of a new one when the grader is not root."""
     return ["--unshare-user", "--uid", "0", "--gid", "0"] if rootless else []
@@ -257,14 +272,6 @@ def _python_runs_as(uid: int) -> bool:
 def _is_within(path: str, parent: str) -> bool:
     """Tell whether `path` is `parent` or lies below it."""
     return path == parent or path.startswith(parent.rstrip("/") + "/")
-
-
-def _chown_tree(root: str, uid: int) -> None:
-    """Give `root` and everything below it to `uid`, never following a symlink (a student may plant one)."""
-    os.chown(root, uid, uid, follow_symlinks=False)
-    for _dirpath, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
-        for name in dirnames + filenames:
-            os.chown(name, uid, uid, dir_fd=dirfd, follow_symlinks=False)
 
 
 def _prlimit_args(limits: SandboxLimits) -> list[str]:
@@ -509,16 +516,14 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         """Prepare folders and ipc transport, then let jupyter_client build the command."""
-        self._isolation = found = isolation(self.bwrap)
+        self._isolation = found = require_isolation(self.bwrap, self.allow_unsandboxed)
         if found.bwrap is None:
-            if not self.allow_unsandboxed:
-                raise SandboxUnavailable(found.problem)
             log.warning("!!! %s %s !!!", UNPROTECTED_NOTICE, found.problem)
         self._sandbox_workdir = self._resolve_workdir(kw.get("cwd"))
         kw["cwd"] = self._sandbox_workdir if found.bwrap is None else "/"
         if found.bwrap is None and not found.rootless and _python_runs_as(self.uid):
             # Unprotected, the kernel works in the host's folder itself, as the uid it drops to.
-            _chown_tree(self._sandbox_workdir, self.uid)
+            chown_tree(self._sandbox_workdir, self.uid)
         if self._runtime_dir is None:  # kept across restarts
             self._runtime_dir = self._make_runtime_dir(found.rootless)
         # No network in the sandbox, so no TCP: ZeroMQ over unix sockets.
