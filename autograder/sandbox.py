@@ -2,8 +2,12 @@
 
 The kernel command is wrapped as::
 
-    env --ignore-signal=INT bwrap <mounts, namespaces, env> -- \\
+    python -I -S -c <LIFELINE> <grader pid> bwrap <mounts, namespaces, env> -- \\
         env --default-signal=INT python -I -c <zygote.py> once <request>
+
+* the *lifeline* (:data:`LIFELINE`) makes bwrap die with the grader, even when
+  the grader is killed while the kernel is still being started, and lets bwrap
+  ignore the SIGINT of an interrupt (only the kernel should get it).
 
 * ``bwrap`` (bubblewrap) builds a private mount tree (read-only ``/usr``, the
   Python installation and the virtualenv; nothing else of the host), a private
@@ -398,6 +402,34 @@ def bwrap_args(
     return args
 
 
+# Run by a fresh ``python -I -S`` between the grader and bwrap.  bwrap's
+# --die-with-parent asks the kernel (Linux) to kill bwrap when the grader dies,
+# but only from the moment bwrap asks: a grader killed between its fork and that
+# request leaves bwrap and the kernel running for good.  The lifeline asks first,
+# then checks that its parent is still the grader (else the grader is already
+# gone and it exits), so there is no such moment.  A signal ignored here stays
+# ignored across exec: bwrap ignores the SIGINT of an interrupt.
+LIFELINE = """\
+import ctypes, os, signal, sys
+PR_SET_PDEATHSIG = 1
+if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+    sys.exit("lifeline: prctl(PR_SET_PDEATHSIG) failed")
+if os.getppid() != int(sys.argv[1]):
+    sys.exit("lifeline: the grader is gone")
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def lifeline() -> list[str]:
+    """The command prefix that ties what follows it to this process's life (see :data:`LIFELINE`).
+
+    The command must be started by this process (``subprocess.Popen`` here),
+    and it must not be setuid (a setuid exec clears the parent-death signal).
+    """
+    return [sys.executable, "-I", "-S", "-c", LIFELINE, str(os.getpid())]
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """Kernel manager that runs the kernel inside a bubblewrap sandbox.
 
@@ -586,8 +618,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             # jupyter_client interrupts by sending SIGINT to the whole process
             # group, which includes bwrap itself: by default bwrap would die of
             # it and --die-with-parent would take the kernel along.  So bwrap
-            # ignores SIGINT, and the kernel gets the default handling back.
-            env, "--ignore-signal=INT",
+            # ignores SIGINT (the lifeline sets that), and the kernel gets the
+            # default handling back.
+            *lifeline(),
             *bwrap_args(
                 self._isolation.bwrap, self._sandbox_workdir, self._runtime_dir, self.uid,
                 self.limits.tmp_bytes, self._isolation.rootless,

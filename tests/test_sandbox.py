@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import stat
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -353,3 +354,43 @@ def test_runtime_dir_entries_cannot_be_swapped_by_the_kernel() -> None:
         assert (stat.S_IMODE(private.st_mode), private.st_uid) == (0o700, os.getuid() if ROOTLESS else UID)
     finally:
         shutil.rmtree(path)
+
+
+def test_the_lifeline_starts_nothing_when_the_grader_is_already_gone() -> None:
+    # A parent pid that is not the parent: as if the grader died before the lifeline ran.
+    wrong_parent = str(os.getpid() + 1_000_000)
+    argv = [*sandbox.lifeline()[:-1], wrong_parent, shutil.which("echo") or "/bin/echo", "started"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0
+    assert "started" not in done.stdout
+    assert "the grader is gone" in done.stderr
+
+
+def test_what_the_lifeline_starts_dies_with_its_starter() -> None:
+    # A stand-in grader starts `sleep` through the lifeline, then is killed outright.
+    starter = (
+        "import subprocess, sys\n"
+        "from autograder import sandbox\n"
+        "child = subprocess.Popen([*sandbox.lifeline(), sys.argv[1], '600'])\n"
+        "print(child.pid, flush=True)\n"
+        "child.wait()\n"
+    )
+    grader = subprocess.Popen([sys.executable, "-c", starter, shutil.which("sleep") or "/bin/sleep"],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert grader.stdout is not None
+    sleeper = psutil.Process(int(grader.stdout.readline()))
+    try:
+        grader.kill()
+        grader.wait(timeout=60)
+        gone, alive = psutil.wait_procs([sleeper], timeout=30)
+        assert alive == [], "the command outlived the process that started it"
+    finally:
+        if sleeper.is_running():
+            sleeper.kill()
+
+
+def test_an_interrupt_reaches_the_kernel_not_bwrap() -> None:
+    argv = [*sandbox.lifeline(), sys.executable, "-c",
+            "import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "True"
