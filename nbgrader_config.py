@@ -24,7 +24,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 
 from nbgrader.converters import GenerateAssignment  # noqa: E402
 
-from autograder.preprocessors import (  # noqa: E402
+from autograder.nbgrader_plugins import (  # noqa: E402
     DrawCurves,
     HideHiddenTests,
     RepairCellMetadata,
@@ -72,7 +72,7 @@ c.Autograde.autograde_preprocessors = [
 # Where bubblewrap cannot build the sandbox, grading refuses to start (before anything is recorded)
 # and says what to install or enable.  To grade anyway, unprotected, opt in here or on the command
 # line (--SecureExecute.allow_unsandboxed=True); every run and feedback file then says so.
-c.Autograde.pre_convert_hook = "autograder.preprocessors.require_sandbox"
+c.Autograde.pre_convert_hook = "autograder.nbgrader_plugins.require_sandbox"
 c.SecureExecute.allow_unsandboxed = False
 c.Execute.timeout = 30  # seconds per cell; a hung cell costs its own points only
 c.SecureExecute.timeout = 30

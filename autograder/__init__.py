@@ -1,24 +1,34 @@
-"""Instructor-side autograder for the shallow-narrow course.
+"""Instructor-side autograder for the shallow-narrow course (never shipped to students).
 
-The package never ships to students.  Its modules, each with one job:
+The tree is the architecture:
 
-- :mod:`autograder.reference`, :mod:`~autograder.reference_landscape`, :mod:`~autograder.reference_depth`
-  -- the reference math of each assignment.
-- :mod:`autograder.probe` -- the code that runs *inside* the student's kernel; it only collects data.
-- :mod:`autograder.judge`, :mod:`~autograder.judge_landscape`, :mod:`~autograder.judge_depth`
-  -- compare collected data with the reference, outside the kernel, and word the verdict.
-- :mod:`autograder.diagnosis` -- names the likely mistake behind a wrong answer.
-- :mod:`autograder.checks` and :mod:`autograder.assignments` -- the graded checks of each assignment.
-- :mod:`autograder.instructor` -- ``run_check`` for the instructor's own notebook (in-process).
-- :mod:`autograder.sandbox` -- starts student kernels inside bubblewrap with resource limits.
-- :mod:`autograder.zygote`, :mod:`autograder.forkserver` -- sandboxed kernels forked from a pre-imported Python.
-- :mod:`autograder.preprocessors` -- the nbgrader plug-ins (secure execution, hidden tests in feedback).
-- :mod:`autograder.parallel` -- grades a whole class in parallel, locally or on Dask.
-- :mod:`autograder.plots` -- the student's training run against the reference, for feedback.
-- :mod:`autograder.report` -- the class report.
-- :mod:`autograder.build` -- generates release/ and notebooks/ from source/.
-- :mod:`autograder.submissions` -- turns example answers into submissions.
-- :mod:`autograder.cli` -- ``python -m autograder ...``.
+- :mod:`autograder.core` -- the engine, which knows no assignment: checks and the registry of
+  assignments, the probe that runs in the student's kernel, verdicts, mistake catalogues,
+  ``run_check`` for the instructor's own notebook.
+- :mod:`autograder.models` -- math shared by several assignments (the shallow network of 01 and 02).
+- :mod:`autograder.assignments` -- one package per assignment: its inputs, judges, mistakes,
+  reference and feedback plot; each imports only ``core`` and ``models``.
+- :mod:`autograder.kernels` -- sandboxed kernels: bubblewrap, the kernel builder, the fork server.
+- :mod:`autograder.nbgrader_plugins` -- the nbgrader preprocessors ``nbgrader_config.py`` names.
+- :mod:`autograder.batch` -- grading a whole class in parallel, locally or on Dask.
+- :mod:`autograder.reports` -- the class report.
+- :mod:`autograder.course` -- this repository's folders: building release/ and notebooks/, example submissions.
+- :mod:`autograder.cli` -- ``autograder ...`` / ``python -m autograder ...``.
+
+An instructor notebook's test cells call :func:`run_check` (``from autograder import run_check``).
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["run_check"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: `import autograder` alone (nbgrader_config.py, the CLI) stays light.
+    if name == "run_check":
+        from .core.in_process import run_check
+
+        return run_check
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

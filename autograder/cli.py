@@ -25,8 +25,8 @@ import signal
 import sys
 from pathlib import Path
 
-from . import build as build_mod
-from .build import ROOT, nbgrader
+from .course import build as build_mod
+from .course.build import ROOT, nbgrader
 
 
 def _graded_cells_in_order(assignment: str) -> list[str]:
@@ -76,14 +76,14 @@ def _db_url() -> str:
 
 def report(assignment: str) -> Path:
     """Write the class report of `assignment` and return its path."""
-    from .report import write_report
+    from .reports.class_report import write_report
 
     return write_report(assignment, _db_url(), ROOT / "autograded", ROOT / "reports" / f"{assignment}.html")
 
 
 def demo() -> None:
     """Run the course's main job on the built-in examples."""
-    from .submissions import submit_examples
+    from .course.submissions import submit_examples
 
     for assignment in build_mod.assignments():
         print(f"== {assignment}: release (nbgrader generate_assignment)")
@@ -152,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "report":
         print(f"Class report: {report(args.assignment)}")
     elif args.command == "grade":
-        from .parallel import GradingInterrupted, grade
-        from .sandbox import SandboxUnavailable
+        from .batch.parallel import GradingInterrupted, grade
+        from .kernels.sandbox import SandboxUnavailable
 
         # A closed terminal (SIGHUP) or a polite kill (SIGTERM) stops the run as Ctrl-C does: workers,
         # zygotes and kernels stop, what was recorded stays.

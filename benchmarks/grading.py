@@ -23,9 +23,10 @@ from pathlib import Path
 
 import psutil
 
-from autograder import build, parallel
-from autograder.forkserver import ZYGOTE_MARK
-from autograder.submissions import EXAMPLES, submission_from_answer
+from autograder.batch import parallel
+from autograder.course import build
+from autograder.kernels.forkserver import ZYGOTE_MARK
+from autograder.course.submissions import EXAMPLES, submission_from_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 

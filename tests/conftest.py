@@ -11,8 +11,8 @@ from typing import Callable
 import pytest
 from hypothesis import settings
 
-from autograder import build
-from autograder.submissions import submission_from_answer
+from autograder.course import build
+from autograder.course.submissions import submission_from_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,7 +121,7 @@ def example_submission(assignment: str, notebook: str, student: str):
     """An example student's submission: the release with their answer filled in (or as it is)."""
     import nbformat
 
-    from autograder.submissions import UNFINISHED
+    from autograder.course.submissions import UNFINISHED
 
     release = nbformat.read(ROOT / "release" / assignment / notebook, as_version=4)
     if student == UNFINISHED:

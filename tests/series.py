@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import nbformat
 
-from autograder.submissions import UNFINISHED
+from autograder.course.submissions import UNFINISHED
 from conftest import ROOT, example_submission, solution_namespace
 
 

@@ -34,7 +34,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
 from nbgrader.preprocessors import OverwriteCells
 
-from autograder.submissions import fill_stubs, method_bodies
+from autograder.course.submissions import fill_stubs, method_bodies
 from conftest import ASSIGNMENT, FULL_MARKS, ROOT, Course, verdict_messages
 
 # No skips: the battery runs as root here, and again as an ordinary user, the way instructors
@@ -673,8 +673,8 @@ def _require_sandboxed_grading(course: Course) -> None:
     """Refuse to hand hostile code to a grader that would not sandbox it."""
     from traitlets.config.loader import PyFileConfigLoader
 
-    from autograder.preprocessors import SecureExecute
-    from autograder.sandbox import SandboxedKernelManager
+    from autograder.nbgrader_plugins import SecureExecute
+    from autograder.kernels.sandbox import SandboxedKernelManager
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
     steps = config.Autograde.autograde_preprocessors
@@ -688,7 +688,7 @@ def _repairs_metadata(config_dir: Path) -> bool:
     """True when the course's configuration runs RepairCellMetadata before nbgrader's own sanitizing."""
     from traitlets.config.loader import PyFileConfigLoader
 
-    from autograder.preprocessors import RepairCellMetadata
+    from autograder.nbgrader_plugins import RepairCellMetadata
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(config_dir)).load_config()
     steps = config.Autograde.get("sanitize_preprocessors", [])
@@ -700,7 +700,7 @@ def _repairs_metadata(config_dir: Path) -> bool:
 WIRE_REPAIR = """
 # Added by tests/test_adversarial.py: the course's configuration does not do this yet.
 from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec  # noqa: E402
-from autograder.preprocessors import RepairCellMetadata  # noqa: E402
+from autograder.nbgrader_plugins import RepairCellMetadata  # noqa: E402
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, RepairCellMetadata, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata
 ]
@@ -820,7 +820,7 @@ def test_failures_are_explained(batch: Batch) -> None:
 
 
 def test_kernels_ran_unprivileged_in_the_sandbox(batch: Batch) -> None:
-    from autograder.sandbox import SandboxLimits
+    from autograder.kernels.sandbox import SandboxLimits
 
     nb = batch.course.autograded(CORRECT_LAST)
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
@@ -848,8 +848,8 @@ def test_autograde_runs_student_kernels_in_the_sandbox() -> None:
     # nbgrader's Execute hard-wires AsyncKernelManager; SecureExecute must not inherit that.
     from traitlets.config.loader import PyFileConfigLoader
 
-    from autograder.preprocessors import SecureExecute
-    from autograder.sandbox import SandboxedKernelManager
+    from autograder.nbgrader_plugins import SecureExecute
+    from autograder.kernels.sandbox import SandboxedKernelManager
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     for executor in (SecureExecute(config=config), SecureExecute()):
@@ -967,7 +967,7 @@ def _outputs(cell: NotebookNode) -> list[tuple[str, str]]:
 def test_an_error_inside_the_grader_costs_only_its_cell(tmp_path: Path) -> None:
     from nbformat.v4 import new_notebook
 
-    from autograder.preprocessors import SecureExecute
+    from autograder.nbgrader_plugins import SecureExecute
 
     class Fragile(SecureExecute):
         def process_message(self, msg, cell, cell_index):  # type: ignore[no-untyped-def]
@@ -987,7 +987,7 @@ def test_an_error_inside_the_grader_costs_only_its_cell(tmp_path: Path) -> None:
 def test_a_notebook_the_grader_cannot_run_is_left_ungraded(tmp_path: Path) -> None:
     from nbformat.v4 import new_notebook
 
-    from autograder.preprocessors import GraderFailure, SecureExecute
+    from autograder.nbgrader_plugins import GraderFailure, SecureExecute
 
     class Broken(SecureExecute):
         def _copy_submission(self, *args):  # type: ignore[no-untyped-def]
@@ -1004,7 +1004,7 @@ def test_a_notebook_the_grader_cannot_run_is_left_ungraded(tmp_path: Path) -> No
 def test_a_test_cell_without_a_registered_check_stops_grading(tmp_path: Path) -> None:
     from nbformat.v4 import new_notebook
 
-    from autograder.preprocessors import GraderFailure, SecureExecute
+    from autograder.nbgrader_plugins import GraderFailure, SecureExecute
 
     # Its verdict would be decided by its own code, in the student's kernel.
     test = new_code_cell("assert forward(1) == 2")
@@ -1017,7 +1017,7 @@ def test_a_test_cell_without_a_registered_check_stops_grading(tmp_path: Path) ->
 def test_a_notebook_that_takes_too_long_in_all_is_cut_short(tmp_path: Path) -> None:
     from nbformat.v4 import new_notebook
 
-    from autograder.preprocessors import SecureExecute
+    from autograder.nbgrader_plugins import SecureExecute
 
     # Each cell is within the cell timeout; together they are not.
     test = new_code_cell('run_check("shallow_narrow.forward", globals())')

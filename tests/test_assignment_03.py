@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder import checks, probe
-from autograder import reference_depth as ref
+from autograder.core import checks, probe
+from autograder.assignments.depth import reference as ref
 from conftest import load_student_module
 from series import DEPTH
 

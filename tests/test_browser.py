@@ -27,7 +27,7 @@ from typing import Iterator
 import nbformat
 import pytest
 
-from autograder.submissions import fill_stubs, method_bodies
+from autograder.course.submissions import fill_stubs, method_bodies
 from conftest import ASSIGNMENT, ROOT, Course
 
 CHROMIUM = Path("/usr/bin/chromium")

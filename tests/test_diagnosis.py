@@ -21,9 +21,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograder import checks, diagnosis, probe
-from autograder.judge import Verdict
-from autograder.submissions import fill_stubs
+from autograder.core import checks, probe
+from autograder.core.verdict import Verdict
+from autograder.course.submissions import fill_stubs
 from conftest import ASSIGNMENT, ROOT
 
 FORWARD, DLOSS, CURVE, SEED_RUN = (
@@ -312,7 +312,7 @@ def run(forward: str, dloss: str, check: str, student: str) -> Verdict:
 def assert_teaches(verdict: Verdict) -> None:
     """A failing message names no formula and every code it carries is a known one."""
     assert not FORMULA_TEXT.search(verdict.message), verdict.message
-    assert all(code in diagnosis.MISTAKES for code in verdict.mistakes), verdict.mistakes
+    assert all(code in checks.all_mistakes() for code in verdict.mistakes), verdict.mistakes
 
 
 # ---------------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ def assert_teaches(verdict: Verdict) -> None:
 def test_catalogue_is_large_enough() -> None:
     assert len(WRONG) >= 15 and len(CORRECT) >= 8
     named = {code for *_, codes in WRONG.values() for per_check in codes.values() for code in per_check}
-    assert named <= set(diagnosis.MISTAKES), named - set(diagnosis.MISTAKES)
+    assert named <= {m.code for m in checks.all_mistakes()}, named - {m.code for m in checks.all_mistakes()}
 
 
 @pytest.mark.parametrize("name", sorted(CORRECT))
@@ -359,7 +359,7 @@ def test_wrong_implementation_loses_its_tests_and_is_diagnosed(name: str, studen
         if check in diagnoses:
             assert set(verdict.mistakes) == diagnoses[check], f"{check}: {verdict.message}"
             for code in verdict.mistakes:
-                assert diagnosis.MISTAKES[code].title in verdict.message
+                assert checks.all_mistakes()[code].title in verdict.message
 
 
 @settings(max_examples=10)
@@ -391,7 +391,7 @@ def test_training_tests_say_where_the_fault_is(name: str) -> None:
 def test_training_tests_name_the_gradient_mistake_too(name: str) -> None:
     forward, dloss, _, diagnoses = WRONG[name]
     message = run(forward, dloss, CURVE, STUDENTS[1]).message
-    assert any(diagnosis.MISTAKES[code].title in message for code in diagnoses[DLOSS]), message
+    assert any(checks.all_mistakes()[code].title in message for code in diagnoses[DLOSS]), message
 
 
 def test_partial_credit_keeps_the_forward_points() -> None:
@@ -433,7 +433,7 @@ def test_offset_in_one_gradient_names_that_gradient() -> None:
 
 
 def test_known_mistake_messages_never_give_the_formula() -> None:
-    for mistake in diagnosis.MISTAKES.values():
+    for mistake in checks.all_mistakes():
         assert not FORMULA_TEXT.search(mistake.message()), mistake.code
 
 

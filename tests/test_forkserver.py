@@ -19,7 +19,7 @@ from conftest import ROOT
 
 def run(tmp_path: Path, *sources: str, timeout: int = 20) -> list[str]:
     """Run cells in one forked kernel; return each cell's text output (or error name)."""
-    from autograder.forkserver import ForkedKernelManager
+    from autograder.kernels.forkserver import ForkedKernelManager
 
     nb = new_notebook(cells=[new_code_cell(s) for s in sources])
     client = NotebookClient(
@@ -122,7 +122,7 @@ def test_kernels_die_with_a_worker_that_is_killed(tmp_path: Path) -> None:
 import sys
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
-from autograder.forkserver import ForkedKernelManager
+from autograder.kernels.forkserver import ForkedKernelManager
 nb = new_notebook(cells=[
     new_code_cell("import subprocess; subprocess.Popen(['sleep', '300', '{marker}'])"),
     new_code_cell("while True: pass"),
@@ -147,7 +147,7 @@ client.execute()
     gone, alive = psutil.wait_procs(left + kernel, timeout=15)
     assert alive == [], [p.info for p in alive]
     # Its folders outlive it, until the next fork server starts and sweeps them away.
-    from autograder import forkserver
+    from autograder.kernels import forkserver
 
     leftovers = lambda: list(Path(tempfile.gettempdir()).glob(f"autograder-*-{proc.pid}-*"))  # noqa: E731
     assert len(leftovers()) == 2  # its jobs and its zygote's runtime folder
@@ -156,7 +156,7 @@ client.execute()
 
 
 def _start_a_fork_server(report) -> None:
-    from autograder.forkserver import ForkServer
+    from autograder.kernels.forkserver import ForkServer
 
     server = ForkServer.shared()
     report.put([server.jobs_root, server._runtime])

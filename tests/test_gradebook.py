@@ -8,7 +8,7 @@ import nbgrader.api
 from nbgrader.api import Gradebook
 from sqlalchemy import MetaData
 
-from autograder.gradebook import shared_engines
+from autograder.batch.gradebook import shared_engines
 
 
 def test_gradebooks_share_one_engine_and_check_the_schema_once(tmp_path: Path, monkeypatch) -> None:

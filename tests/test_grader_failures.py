@@ -172,7 +172,7 @@ def test_without_a_sandbox_grading_refuses_to_start_and_records_nothing(no_sandb
 
 
 def test_with_the_explicit_opt_in_it_grades_and_says_so(no_sandbox: FullCourse) -> None:
-    from autograder.sandbox import UNPROTECTED_NOTICE
+    from autograder.kernels.sandbox import UNPROTECTED_NOTICE
 
     done = no_sandbox.autograde("--SecureExecute.allow_unsandboxed=True")
     assert done.returncode == 0, _log(done)
@@ -320,7 +320,9 @@ def test_a_fix_to_the_grader_regrades_everyone(tmp_path_factory: pytest.TempPath
     again = course.grade()
     assert "graded 0, failed 0, skipped 2" in again.stdout, _log(again)
     # A fix to a judge (here: a comment; any change of the package counts) ...
-    with open(course.root / "autograder" / "judge.py", "a") as judge:
+    judge_file = course.root / "autograder" / "assignments" / "shallow_narrow" / "judges.py"
+    assert judge_file.exists()
+    with open(judge_file, "a") as judge:
         judge.write("\n# fixed: a judge's message\n")
     fixed = course.grade()
     assert "graded 2, failed 0, skipped 0" in fixed.stdout, _log(fixed)

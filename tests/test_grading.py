@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.submissions import UNFINISHED, example_students
+from autograder.course.submissions import UNFINISHED, example_students
 from conftest import ASSIGNMENT, FULL_MARKS, ROOT, verdict_messages
 
 EXPECTED_LOSSES = {
@@ -30,7 +30,7 @@ def graded(course):
     import nbformat
 
     answer = (ROOT / "examples" / ASSIGNMENT / "correct.py").read_text()
-    from autograder.submissions import submission_from_answer
+    from autograder.course.submissions import submission_from_answer
 
     nb = submission_from_answer(nb, answer)
     nb.cells.insert(
@@ -86,7 +86,7 @@ def test_feedback_hides_hidden_tests_and_shows_the_training_plot(graded) -> None
 
 
 def test_autograde_runs_the_student_kernel_in_the_sandbox(graded) -> None:
-    from autograder.sandbox import SandboxLimits
+    from autograder.kernels.sandbox import SandboxLimits
 
     nb = graded.autograded("who_am_i")
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
@@ -100,7 +100,7 @@ def test_a_printed_flood_costs_nothing_but_its_text(flood: str, tmp_path) -> Non
     # exceed what the grader's sockets accept, and the cell (with its definitions) was lost.
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from autograder.preprocessors import SecureExecute
+    from autograder.nbgrader_plugins import SecureExecute
 
     nb = new_notebook(cells=[new_code_cell(f"defined = 41\n{flood}"), new_code_cell("print(defined + 1)")])
     nb, _ = SecureExecute(timeout=60).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
@@ -117,7 +117,7 @@ def test_only_a_test_cell_the_student_changed_is_reported_as_changed(course) -> 
     # Stock nbgrader warns about every test cell with hidden tests (jupyter/nbgrader #1961),
     # which buries the one warning that matters: a student who edited a test.
     answer = (ROOT / "examples" / ASSIGNMENT / "correct.py").read_text()
-    from autograder.submissions import submission_from_answer
+    from autograder.course.submissions import submission_from_answer
 
     course.submit("as_released", submission_from_answer(course.release_notebook(), answer))
     edited = submission_from_answer(course.release_notebook(), answer)

@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from autograder import build
+from autograder.course import build
 from conftest import ASSIGNMENT, ROOT
 
 

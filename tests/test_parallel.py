@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from autograder import parallel
+from autograder.batch import parallel
 from conftest import ASSIGNMENT, FULL_MARKS, ROOT, Course
 
 STUDENTS = {"correct": set(), "sign_flipped": {"test_dloss_dw", "test_training_curve", "test_seed_run"}}
@@ -156,7 +156,7 @@ def test_a_submission_the_grader_failed_is_not_recorded_and_is_tried_again(tmp_p
 def test_ctrl_c_stops_the_workers_and_their_kernels_and_keeps_what_was_recorded(batch: Course, monkeypatch) -> None:
     import psutil
 
-    from autograder.forkserver import ZYGOTE_MARK
+    from autograder.kernels.forkserver import ZYGOTE_MARK
 
     monkeypatch.setenv("SHALLOW_NARROW_DB_URL", batch.db_url)
     recorded, seen = [], set()
@@ -286,3 +286,22 @@ def test_preparing_a_run_leaves_the_course_config_sanitizing_for_real() -> None:
     api = parallel._recording_api(config)
     assert api.config.Autograde.sanitize_preprocessors == [parallel.ReplaySanitize]
     assert list(config.Autograde.sanitize_preprocessors) == before
+
+
+def test_a_worker_runs_the_student_s_code_in_the_sandbox() -> None:
+    # nbgrader's Execute forces AsyncKernelManager in through a keyword argument: the batch grader's
+    # configured kernel manager (the fork server's) must win, never the stock, unprotected kernel.
+    import os
+    import pickle
+
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    secret = ROOT / "nbgrader_config.py"
+    assert secret.exists()
+    code = f"import os\nprint(os.getuid(), os.path.exists({str(secret)!r}))"
+    nb = new_notebook(cells=[new_code_cell(code)])
+    settings = parallel._execute_settings(parallel.course_config())
+    outcome = parallel.execute_job(parallel.Job("ann", ASSIGNMENT, "nb", pickle.dumps(nb), {}, settings))
+    assert outcome.nb is not None, outcome.error
+    uid, sees_the_course = outcome.nb.cells[0].outputs[0]["text"].split()
+    assert sees_the_course == "False" and int(uid) != os.getuid()

@@ -6,7 +6,12 @@ import base64
 
 import numpy as np
 
-from autograder.plots import curves_png_base64, training_figure
+from nbformat.v4 import new_code_cell
+
+from autograder.assignments.shallow_narrow.plot import training_figure
+from autograder.core.verdict import Verdict
+from autograder.nbgrader_plugins import DrawCurves
+from autograder.nbgrader_plugins.cells import CURVES_MIME, verdict_outputs
 
 
 def _curves(diverge_at: int | None) -> dict:
@@ -57,4 +62,13 @@ def test_a_run_that_stays_in_the_chart_is_drawn_whole_and_unmarked() -> None:
     for line in _student_lines(ax_w) + _student_lines(ax_loss):
         assert np.isfinite(np.asarray(line.get_ydata(), dtype=float)).all()
     assert not ax_loss.texts and not [line for line in ax_w.get_lines() if line.get_marker() in ("^", "v")]
-    assert base64.b64decode(curves_png_base64(_curves(diverge_at=None)))[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_feedback_draws_the_plot_of_the_check_s_own_assignment() -> None:
+    cell = new_code_cell("run_check(...)")
+    verdict = Verdict(0.0, "off", curves=_curves(diverge_at=None))
+    cell.outputs = verdict_outputs("shallow_narrow.training_curve", verdict)
+    drawn, _ = DrawCurves().preprocess_cell(cell, {}, 0)
+    images = [o["data"]["image/png"] for o in drawn.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1 and base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not any(CURVES_MIME in o.get("data", {}) for o in drawn.outputs)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import parallel
+from autograder.batch import parallel
 from conftest import ASSIGNMENT, FULL_MARKS, ROOT, Course
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")

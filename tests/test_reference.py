@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from autograder import reference
+from autograder.models import shallow as reference
 from conftest import load_student_module
 
 weights = st.floats(-3, 3, allow_nan=False)

@@ -28,8 +28,8 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
-from autograder import sandbox
-from autograder.sandbox import SandboxedKernelManager, SandboxLimits, SandboxUnavailable, isolation
+from autograder.kernels import sandbox
+from autograder.kernels.sandbox import SandboxedKernelManager, SandboxLimits, SandboxUnavailable, isolation
 
 REPO = Path(__file__).resolve().parents[1]
 UID = SandboxLimits().uid
@@ -114,7 +114,7 @@ def test_numpy_and_matplotlib_plot(kernel: NotebookClient, workdir: Path) -> Non
 
 
 def test_course_repo_is_invisible(kernel: NotebookClient) -> None:
-    secret = REPO / "autograder" / "sandbox.py"
+    secret = REPO / "nbgrader_config.py"
     assert secret.exists()
     cell = run(
         kernel,
@@ -278,7 +278,7 @@ def test_fails_closed_without_bubblewrap(tmp_path: Path) -> None:
 
 
 def test_unprotected_only_when_allowed_and_then_loudly(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="autograder.sandbox")
+    caplog.set_level(logging.WARNING, logger="autograder.kernels.sandbox")
     config = Config({"SandboxedKernelManager": {"bwrap": "/nonexistent/bwrap", "allow_unsandboxed": True}})
     # Without a private mount tree the uid must reach the workdir on the host,
     # so no 0700 pytest folder here.
@@ -370,7 +370,7 @@ def test_what_the_lifeline_starts_dies_with_its_starter() -> None:
     # A stand-in grader starts `sleep` through the lifeline, then is killed outright.
     starter = (
         "import subprocess, sys\n"
-        "from autograder import sandbox\n"
+        "from autograder.kernels import sandbox\n"
         "child = subprocess.Popen([*sandbox.lifeline(), sys.argv[1], '600'])\n"
         "print(child.pid, flush=True)\n"
         "child.wait()\n"

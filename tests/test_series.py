@@ -7,9 +7,9 @@ import shutil
 import nbformat
 import pytest
 
-from autograder import checks, probe
-from autograder.instructor import judge_in_process
-from autograder.submissions import example_students
+from autograder.core import checks, probe
+from autograder.core.in_process import judge_in_process
+from autograder.course.submissions import example_students
 from conftest import Course
 from series import SERIES, Assignment
 

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from autograder import reference
-from autograder.submissions import fill_stubs
+from autograder.models import shallow as reference
+from autograder.course.submissions import fill_stubs
 from conftest import ROOT, load_student_module
 
 matplotlib.use("Agg")

@@ -10,7 +10,6 @@ explorer must show a readable note instead of a blank picture.
 from __future__ import annotations
 
 import shutil
-import sys
 import warnings
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from autograder.submissions import fill_stubs
+from autograder.course.submissions import fill_stubs
 from conftest import ROOT, load_student_module
 
 matplotlib.use("Agg")

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from autograder.submissions import fill_stubs
+from autograder.course.submissions import fill_stubs
 from conftest import ROOT, load_student_module
 
 matplotlib.use("Agg")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder import reference
+from autograder.models import shallow as reference
 from conftest import load_student_module
 
 

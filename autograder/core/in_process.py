@@ -4,7 +4,7 @@ The hidden tests of an instructor notebook call :func:`run_check`.  Where the
 instructor executes the notebook (JupyterLab, building notebooks/, ``nbgrader
 validate`` of source/), the kernel is the instructor's own and trusted, so the
 probe and the judge both run right there.  Under the secure grader the test
-cell's source is never executed: :mod:`autograder.preprocessors` reads the
+cell's source is never executed: :mod:`autograder.nbgrader_plugins` reads the
 check's name from it and runs the same probe in the student's sandboxed kernel,
 judging outside.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import checks, probe
-from .judge import Verdict
+from .verdict import Verdict
 
 
 def judge_in_process(name: str, namespace: dict[str, Any], assignment: str, student: str) -> Verdict:
@@ -25,7 +25,7 @@ def judge_in_process(name: str, namespace: dict[str, Any], assignment: str, stud
     Parameters
     ----------
     name : str
-        A key of :data:`autograder.checks.CHECKS`.
+        A key of :func:`autograder.core.checks.all_checks`.
     namespace : dict
         Where the code under test is defined.
     assignment, student : str
@@ -41,7 +41,7 @@ def run_check(name: str, namespace: dict[str, Any], student: str = "instructor")
     Parameters
     ----------
     name : str
-        A key of :data:`autograder.checks.CHECKS`.
+        A key of :func:`autograder.core.checks.all_checks`.
     namespace : dict
         The notebook's globals (pass ``globals()``).
     student : str, optional

@@ -1,6 +1,6 @@
-"""Judges of ``02_learning_landscape``: compare collected data with :mod:`autograder.reference_landscape`.
+"""Judges of ``02_learning_landscape``: compare collected data with :mod:`.reference`.
 
-Same contract as :mod:`autograder.judge`: ``(request, payload) -> Verdict``, a missing or
+Same contract as every judge (:mod:`autograder.core.verdict`): ``(request, payload) -> Verdict``, a missing or
 malformed payload scores 0, and a wrong answer is explained (a known mistake, or where and
 by how much) without printing the formula.
 """
@@ -11,25 +11,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import diagnosis, reference
-from . import reference_landscape as ref
-from .diagnosis import Mistake
-from .judge import RTOL, Verdict, fail, structural_problem, values
+from ...core.mistakes import Catalogue, Mistake, match_variant
+from ...core.verdict import Verdict, close, fail, structural_problem, values
+from ...models import shallow as reference
+from ...models import shallow_mistakes
+from . import reference as ref
+
+MISTAKES = Catalogue("02_learning_landscape")
+"""The mistakes only this assignment names (its gradient shares the shallow model's)."""
 
 LR_RTOL = 1e-3
 """Relative tolerance on the largest learning rate (a numerical Hessian or a careful search gets there)."""
-
-
-def structural(
-    request: dict[str, Any], payload: dict[str, Any] | None, what: str, describe: Callable[[dict[str, Any]], str]
-) -> Verdict | None:
-    """:func:`autograder.judge.structural_problem` for cases of any shape (`describe` names one)."""
-    return structural_problem(request, payload, what, describe)
-
-
-def close(student: np.ndarray, expected: np.ndarray, rtol: float = RTOL) -> bool:
-    """Equal within `rtol`, relative to the size of the expected value."""
-    return diagnosis.close(student, expected, rtol, 1 + float(np.max(np.abs(expected), initial=0.0)))
 
 
 def _grid_case(case: dict[str, Any]) -> str:
@@ -53,7 +45,7 @@ def _loss_variant(transform: Callable[[np.ndarray], np.ndarray]) -> Callable[...
 
 LOSS_MISTAKES: list[tuple[Mistake, Callable[..., np.ndarray]]] = [
     (
-        diagnosis.register(
+        MISTAKES.register(
             "grid_loss_half",
             "the values are half the mean squared error",
             "This assignment's loss is the plain mean of the squared residuals, without a factor 1/2.",
@@ -61,7 +53,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., np.ndarray]]] = [
         _loss_variant(lambda r: np.mean(r**2, axis=-1) / 2),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "grid_loss_sum",
             "the values are n times too large (a sum over the samples where the mean belongs)",
             "The loss is a mean over the samples: average along the samples' axis.",
@@ -69,7 +61,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., np.ndarray]]] = [
         _loss_variant(lambda r: np.sum(r**2, axis=-1)),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "grid_loss_rmse",
             "the values are the square root of the loss (a root-mean-square error)",
             "Return the mean of the squared residuals itself, not its square root.",
@@ -77,7 +69,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., np.ndarray]]] = [
         _loss_variant(lambda r: np.sqrt(np.mean(r**2, axis=-1))),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "grid_loss_abs",
             "the values are the mean absolute error",
             "Square the residuals instead of taking their absolute value.",
@@ -85,7 +77,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., np.ndarray]]] = [
         _loss_variant(lambda r: np.mean(np.abs(r), axis=-1)),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "grid_loss_no_square",
             "the residuals are averaged without being squared",
             "Square each residual before averaging over the samples.",
@@ -93,7 +85,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., np.ndarray]]] = [
         _loss_variant(lambda r: np.mean(r, axis=-1)),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "grid_loss_square_of_mean",
             "the mean residual is squared (square and mean in the wrong order)",
             "Square each residual first, then average.",
@@ -109,7 +101,7 @@ def _loss_sum_of_weights(w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.nd
 
 LOSS_MISTAKES.append(
     (
-        diagnosis.register(
+        MISTAKES.register(
             "grid_loss_adds_weights",
             "the model adds the weights instead of multiplying them",
             "The prediction at grid point (i, j) is W1[i, j] · W2[i, j] · x.",
@@ -118,7 +110,7 @@ LOSS_MISTAKES.append(
     )
 )
 
-TRANSPOSED = diagnosis.register(
+TRANSPOSED = MISTAKES.register(
     "grid_transposed",
     "the result is transposed (rows and columns swapped)",
     "Entry [i, j] of the result belongs to W1[i, j] and W2[i, j]; check how your loops or axes index the grid.",
@@ -153,7 +145,7 @@ def _how_far(student: np.ndarray, expected: np.ndarray) -> str:
 
 def judge_loss_grid(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge ``loss_grid`` on grids of the grader's choosing."""
-    problem = structural(request, payload, "loss_grid", _grid_case)
+    problem = structural_problem(request, payload, "loss_grid", _grid_case)
     if problem:
         return problem
     cases, student, expected = request["cases"], [], []
@@ -205,7 +197,7 @@ def _pair(result: dict[str, Any], shape: tuple[int, ...]) -> tuple[np.ndarray | 
 
 def judge_gradient(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge ``loss_gradient`` at every point of the grader's grids; diagnose with the first assignment's table."""
-    problem = structural(request, payload, "loss_gradient", _grid_case)
+    problem = structural_problem(request, payload, "loss_gradient", _grid_case)
     if problem:
         return problem
     cases = request["cases"]
@@ -224,7 +216,7 @@ def judge_gradient(request: dict[str, Any], payload: dict[str, Any] | None) -> V
     right = [close(s, e) for s, e in zip(student, expected)]
     if all(right):
         return Verdict(1.0, f"`loss_gradient` is right at all {len(points)} grid points, negative weights included.")
-    mistake = diagnosis.match_variant(points, student, diagnosis.GRADIENT_MISTAKES, expected)
+    mistake = match_variant(points, student, shallow_mistakes.GRADIENT_MISTAKES, expected)
     message = f"`loss_gradient` is wrong at {right.count(False)} of {len(points)} grid points."
     if mistake:
         return fail(message, mistake)
@@ -247,7 +239,7 @@ def _point_case(case: dict[str, Any]) -> str:
 
 def judge_saddle(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge ``ends_at_saddle`` on starting points on and off the lines that flow into the saddle."""
-    problem = structural(request, payload, "ends_at_saddle", _point_case)
+    problem = structural_problem(request, payload, "ends_at_saddle", _point_case)
     if problem:
         return problem
     wrong = []
@@ -290,7 +282,7 @@ def _lr_variants() -> list[tuple[Mistake, Callable[..., float]]]:
 
     return [
         (
-            diagnosis.register(
+            MISTAKES.register(
                 "lr_one_over_lambda",
                 "the value is half the right one (1/λ instead of 2/λ)",
                 "The deviation is multiplied by (1 − ηλ) each step: for which η does |1 − ηλ| reach 1?",
@@ -298,7 +290,7 @@ def _lr_variants() -> list[tuple[Mistake, Callable[..., float]]]:
             lambda w1, w2, x, y: 0.5 * ref.max_stable_lr(w1, w2, x, y),
         ),
         (
-            diagnosis.register(
+            MISTAKES.register(
                 "lr_half_loss_curvature",
                 "the value is twice the right one (the curvature of a loss with a 1/2)",
                 "This loss has no factor 1/2: its second derivatives are twice those of half the squared error.",
@@ -306,7 +298,7 @@ def _lr_variants() -> list[tuple[Mistake, Callable[..., float]]]:
             lambda w1, w2, x, y: 2 * ref.max_stable_lr(w1, w2, x, y),
         ),
         (
-            diagnosis.register(
+            MISTAKES.register(
                 "lr_diagonal_only",
                 "the value uses one diagonal entry of the Hessian, not its largest eigenvalue",
                 "Near a minimum the weights move along the Hessian's eigenvectors: take the largest eigenvalue "
@@ -315,7 +307,7 @@ def _lr_variants() -> list[tuple[Mistake, Callable[..., float]]]:
             lambda w1, w2, x, y: 2 / (2 * s_of(x) * max(w1 * w1, w2 * w2)),
         ),
         (
-            diagnosis.register(
+            MISTAKES.register(
                 "lr_sum_not_mean",
                 "the value is n times too small (a sum over samples where the mean belongs)",
                 "The loss is a mean over the samples, so its curvature is a mean too.",
@@ -323,7 +315,7 @@ def _lr_variants() -> list[tuple[Mistake, Callable[..., float]]]:
             lambda w1, w2, x, y: ref.max_stable_lr(w1, w2, x, y) / len(x),
         ),
         (
-            diagnosis.register(
+            MISTAKES.register(
                 "lr_smallest_eigenvalue",
                 "the value is based on the flattest direction, not the steepest",
                 "Along the valley of minima the curvature is 0; the step size is limited by the steepest direction.",
@@ -339,7 +331,7 @@ LR_VARIANTS = _lr_variants()
 
 def judge_max_lr(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge ``max_stable_lr`` against ``2 / λ_max`` and, in the message, against training runs."""
-    problem = structural(request, payload, "max_stable_lr", _minimum_case)
+    problem = structural_problem(request, payload, "max_stable_lr", _minimum_case)
     if problem:
         return problem
     cases, student, expected = request["cases"], [], []

@@ -1,4 +1,4 @@
-"""Graded checks of ``03_depth_and_init``: the inputs each test draws, and its judge."""
+"""The checks of ``03_depth_and_init``: the inputs each one draws (seeded per student), and its judge."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import judge_depth as judge
-from ..checks import Check
+from . import judges as judge
+from ...core.checks import Check
 
 MODEL = {"class": "DeepNarrowLNN", "state": ["w"]}
 """What every check probes: the student's class, and its weights afterwards."""

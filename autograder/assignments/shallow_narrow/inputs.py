@@ -1,4 +1,4 @@
-"""Graded checks of ``01_shallow_narrow``: the inputs each test draws, and its judge."""
+"""The checks of ``01_shallow_narrow``: the inputs each one draws (seeded per student), and its judge."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import judge, reference
-from ..checks import Check
+from ...models import shallow as reference
+from . import judges as judge
+from ...core.checks import Check
 
 
 def _weights(rng: np.random.Generator, signs: tuple[int, int]) -> list[float]:

@@ -16,7 +16,7 @@ The kernel command is wrapped as::
   with it, daemons included.  Run by root, bwrap uses the host's namespaces of
   users; run by an ordinary user (the instructor on a hub or a workstation), it
   makes a user namespace in which that user is root, with no setuid helper.
-* :mod:`autograder.zygote`'s ``once`` then puts a size- and file-limited tmpfs
+* :mod:`autograder.kernels.zygote`'s ``once`` then puts a size- and file-limited tmpfs
   with a copy of the submission's files over the job folder, drops to an
   unprivileged uid with no capabilities (a nested user namespace when rootless),
   sets the resource limits and ``exec``\\ s the kernel.
@@ -62,7 +62,7 @@ __all__ = [
     "require_isolation",
 ]
 
-log = logging.getLogger("autograder.sandbox")
+log = logging.getLogger(__name__)
 
 ZYGOTE_SOURCE = Path(__file__).with_name("zygote.py")
 """The kernel builder, run inside bubblewrap as source: the sandbox has no view of this package."""
@@ -141,7 +141,7 @@ class SandboxLimits:
 
 
 KERNEL_LIMITS = ("memory_bytes", "cpu_seconds", "max_processes", "max_file_bytes", "job_bytes", "job_files")
-"""The limits the kernel builder (:mod:`autograder.zygote`) applies."""
+"""The limits the kernel builder (:mod:`autograder.kernels.zygote`) applies."""
 
 
 @dataclass(frozen=True)
@@ -460,7 +460,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     """
 
     sandboxed = True
-    """Read by :class:`~autograder.preprocessors.SecureExecute`: it warns about managers without it."""
+    """Read by :class:`~autograder.nbgrader_plugins.SecureExecute`: it warns about managers without it."""
 
     workdir = Unicode("", config=True, help="Folder copied into the kernel's job folder (its cwd and HOME).")
     limits = Instance(SandboxLimits, args=(), help="Resource limits of the kernel.")

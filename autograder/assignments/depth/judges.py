@@ -1,7 +1,7 @@
-"""Judges of ``03_depth_and_init``: the deep narrow network's methods against :mod:`autograder.reference_depth`.
+"""Judges of ``03_depth_and_init``: the deep narrow network's methods against :mod:`.reference`.
 
-Same contract as :mod:`autograder.judge`; the typical mistakes are named by computing what each
-wrong variant would have returned on the grader's inputs (:func:`autograder.diagnosis.match_variant`).
+Same contract as every judge (:mod:`autograder.core.verdict`); the typical mistakes are named by computing what each
+wrong variant would have returned on the grader's inputs (:func:`autograder.core.mistakes.match_variant`).
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import diagnosis
-from . import reference_depth as ref
-from .diagnosis import Mistake
-from .judge import TRAIN_RTOL, Verdict
-from .judge_landscape import close, fail, structural, values
+from ...core import mistakes
+from ...core.mistakes import LOST_PRECISION, Catalogue, Mistake, match_variant
+from ...core.verdict import TRAIN_RTOL, Verdict, close, fail, structural_problem, values
+from . import reference as ref
+
+MISTAKES = Catalogue("03_depth_and_init")
+"""The mistakes this assignment names."""
 
 Weights = np.ndarray
 
@@ -31,7 +33,7 @@ def describe(case: dict[str, Any]) -> str:
 
 
 def _case(case: dict[str, Any]) -> tuple[Weights, None, np.ndarray, np.ndarray | None]:
-    """``(w, None, x, y)``: the 4-tuple shape :func:`diagnosis.match_variant` expects (y None for forward)."""
+    """``(w, None, x, y)``: the 4-tuple shape :func:`~autograder.core.mistakes.match_variant` expects (y None for forward)."""
     args = [np.array(a, dtype=float) for a in case["args"]]
     return np.asarray(case["init"], dtype=float), None, args[0], (args[1] if len(args) > 1 else None)
 
@@ -43,7 +45,7 @@ def _side_effect(case: dict[str, Any], result: dict[str, Any]) -> bool:
     return not np.array_equal(np.array(after[0], dtype=float), np.asarray(case["init"], dtype=float))
 
 
-SIDE_EFFECT = diagnosis.register(
+SIDE_EFFECT = MISTAKES.register(
     "deep_side_effect",
     "calling the method changed self.w",
     "forward, loss and dloss_dw only compute and return; train is the one place that updates the weights.",
@@ -64,11 +66,11 @@ def _compare(
         depths = [len(c["init"]) for c in cases]
         return Verdict(1.0, f"`{what}` is {praise.format(lo=min(depths), hi=max(depths))} ({len(cases)} test cases).")
     message = f"`{what}` is wrong on {right.count(False)} of {len(cases)} test cases."
-    mistake = diagnosis.match_variant([_case(c) for c in cases], student, variants, expected)
+    mistake = match_variant([_case(c) for c in cases], student, variants, expected)
     if mistake:
         return fail(message, mistake)
     if all(close(s, e, 1e-3) for s, e in zip(student, expected)):
-        return fail(message, diagnosis.LOST_PRECISION)
+        return fail(message, LOST_PRECISION)
     first = right.index(False)
     return fail(f"{message} For example with {describe(cases[first])}. {hint}")
 
@@ -77,7 +79,7 @@ def _compare(
 
 FORWARD_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_forward_sum",
             "the forward pass adds the weights (your outputs equal sum(w)·x)",
             "Layers compose by multiplication: each layer scales what it receives.",
@@ -85,7 +87,7 @@ FORWARD_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y=None: np.sum(w) * x,
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_forward_first_weight",
             "the forward pass uses only the first weight",
             "Every one of the D layers scales the signal.",
@@ -93,7 +95,7 @@ FORWARD_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y=None: w[0] * x,
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_forward_last_weight",
             "the forward pass uses only the last weight",
             "Every one of the D layers scales the signal.",
@@ -101,7 +103,7 @@ FORWARD_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y=None: w[-1] * x,
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_forward_power",
             "the forward pass raises the first weight to the power D",
             "The weights are not all equal in general: multiply all of them.",
@@ -109,7 +111,7 @@ FORWARD_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y=None: w[0] ** w.size * x,
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_forward_no_x",
             "the forward pass does not use x (every prediction is the product of the weights)",
             "The prediction for each input depends on that input.",
@@ -117,7 +119,7 @@ FORWARD_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y=None: np.full_like(x, np.prod(w)),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_forward_abs",
             "the forward pass is right only when the product of the weights is positive",
             "Look for abs(): weights, and their product, can be negative.",
@@ -134,7 +136,7 @@ def _shape_of(result: dict[str, Any]) -> tuple[int, ...] | None:
 
 def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge ``forward`` at several depths."""
-    problem = structural(request, payload, "forward", describe)
+    problem = structural_problem(request, payload, "forward", describe)
     if problem:
         return problem
     cases, student, expected = request["cases"], [], []
@@ -166,7 +168,7 @@ def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Ve
 
 LOSS_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_loss_full_mse",
             "the loss is twice the right value: the full mean squared error",
             "This network's loss is *half* the mean squared error, as its docstring says.",
@@ -174,7 +176,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, yp, yt: np.mean((yt - yp) ** 2),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_loss_sum",
             "the loss is a sum over the samples where the mean belongs",
             "Average over the samples (and keep the factor 1/2).",
@@ -182,7 +184,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, yp, yt: np.sum((yt - yp) ** 2) / 2,
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_loss_full_sum",
             "the loss is the sum of squared errors, without the mean or the 1/2",
             "The loss is half the *mean* of the squared residuals.",
@@ -190,19 +192,19 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, yp, yt: np.sum((yt - yp) ** 2),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_loss_quarter", "the loss is half the right value (halved twice)", "Take the factor 1/2 once."
         ),
         lambda w, _, yp, yt: np.mean((yt - yp) ** 2) / 4,
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_loss_abs", "the loss uses absolute values instead of squares", "Square the residuals."
         ),
         lambda w, _, yp, yt: np.mean(np.abs(yt - yp)) / 2,
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_loss_rmse",
             "the loss is a root-mean-square error",
             "No square root: half the mean of the squared residuals.",
@@ -214,7 +216,7 @@ LOSS_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
 
 def judge_loss(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge ``loss(y_p, y_t)``: half the mean squared error."""
-    problem = structural(request, payload, "loss", describe)
+    problem = structural_problem(request, payload, "loss", describe)
     if problem:
         return problem
     cases, student, expected = request["cases"], [], []
@@ -248,7 +250,7 @@ def _m(x: np.ndarray, y: np.ndarray, w: Weights) -> float:
 
 GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_grad_sign",
             "the gradient has the right size but the wrong sign",
             "The inner derivative of (y − ŷ) with respect to a weight carries a minus sign; a small step "
@@ -257,7 +259,7 @@ GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y: -ref.gradients(w, x, y),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_grad_factor_2",
             "the gradient is twice the right value (the gradient of the full squared error)",
             "This loss is *half* the mean squared error: the 1/2 cancels the 2 from the square.",
@@ -265,7 +267,7 @@ GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y: 2 * ref.gradients(w, x, y),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_grad_half",
             "the gradient is half the right value",
             "The 1/2 of the loss and the 2 from the square cancel: neither is left over.",
@@ -273,7 +275,7 @@ GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y: 0.5 * ref.gradients(w, x, y),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_grad_sum_not_mean",
             "the gradient is n times too large (a sum where the mean belongs)",
             "The loss is a mean over the samples, so its gradient is a mean too.",
@@ -281,7 +283,7 @@ GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y: len(x) * ref.gradients(w, x, y),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_grad_missing_x",
             "the factor x is missing from the gradient",
             "ŷ = (product of the weights)·x: its derivative with respect to a weight keeps the x.",
@@ -289,7 +291,7 @@ GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y: -float(np.mean(y - np.prod(w) * x)) * ref.others_product(w),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_grad_no_division",
             "every weight gets the same gradient, with the product of *all* the weights",
             "The derivative of the product with respect to w_k leaves out w_k itself.",
@@ -297,7 +299,7 @@ GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y: np.full(w.size, -_m(x, y, w) * float(np.prod(w))),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_grad_times_weight",
             "the product is multiplied by w_k where it should leave w_k out",
             "The derivative of the product with respect to w_k is the product of the *other* weights.",
@@ -305,7 +307,7 @@ GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y: -_m(x, y, w) * float(np.prod(w)) * w,
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_grad_wrong_weight",
             "the product of the weights is divided by the first weight for every k",
             "Each gradient leaves out its *own* weight: the k-th one leaves out w_k.",
@@ -313,7 +315,7 @@ GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y: np.full(w.size, -_m(x, y, w) * ref.others_product(w)[0]),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_grad_reversed",
             "the gradients come out in reverse order (each leaves out the mirrored weight)",
             "The k-th gradient leaves out w_k: check your indexing.",
@@ -321,7 +323,7 @@ GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y: -_m(x, y, w) * ref.others_product(w)[::-1],
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_grad_prediction_for_residual",
             "the prediction is used where the residual (y − ŷ) belongs",
             "The derivative of the squared error involves the error, the difference between target and prediction.",
@@ -329,7 +331,7 @@ GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
         lambda w, _, x, y: -float(np.mean(x * np.prod(w) * x)) * ref.others_product(w),
     ),
     (
-        diagnosis.register(
+        MISTAKES.register(
             "deep_grad_target_for_residual",
             "the target y is used where the residual (y − ŷ) belongs",
             "The derivative of the squared error involves the error, the difference between target and prediction.",
@@ -338,13 +340,13 @@ GRADIENT_MISTAKES: list[tuple[Mistake, Callable[..., Any]]] = [
     ),
 ]
 
-ZERO_DIVISION = diagnosis.register(
+ZERO_DIVISION = MISTAKES.register(
     "deep_grad_zero_division",
     "the gradient is nan or inf when a weight is 0 (the product divided by w_k)",
     "prod(w) / w_k is 0/0 when w_k = 0. Compute the product of the other weights directly, e.g. the "
     "product of the weights with w_k replaced by 1.",
 )
-PER_SAMPLE = diagnosis.register(
+PER_SAMPLE = MISTAKES.register(
     "deep_grad_per_sample",
     "one gradient per sample was returned instead of the mean gradient",
     "dloss_dw returns D numbers, one per weight: average over the samples.",
@@ -384,7 +386,7 @@ def _judge_gradients(
     first: Callable[[list[dict[str, Any]], list[np.ndarray]], Verdict | None] | None = None,
 ) -> Verdict:
     """The gradient judges' shared path: collect, then an optional first check, then compare."""
-    problem = structural(request, payload, "dloss_dw", describe)
+    problem = structural_problem(request, payload, "dloss_dw", describe)
     if problem:
         return problem
     cases = request["cases"]
@@ -430,7 +432,7 @@ def judge_zero_weight(request: dict[str, Any], payload: dict[str, Any] | None) -
 
 def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge whole training runs (loss and weight records) against the reference run."""
-    problem = structural(request, payload, "train", describe)
+    problem = structural_problem(request, payload, "train", describe)
     if problem:
         return problem
     for case, result in zip(request["cases"], payload["results"]):  # type: ignore[index]
@@ -448,8 +450,8 @@ def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verd
                 f"and {weights.shape}, expected {ref_loss.shape} and {ref_weights.shape}. "
                 "Does the run stop early (a gradient that is not finite)? Is `train` still as given?"
             )
-        ok_loss = diagnosis.close(loss, ref_loss, TRAIN_RTOL, 1e-3 + float(np.max(ref_loss)))
-        ok_w = diagnosis.close(weights, ref_weights, TRAIN_RTOL, 1 + float(np.max(np.abs(ref_weights))))
+        ok_loss = mistakes.close(loss, ref_loss, TRAIN_RTOL, 1e-3 + float(np.max(ref_loss)))
+        ok_w = mistakes.close(weights, ref_weights, TRAIN_RTOL, 1 + float(np.max(np.abs(ref_weights))))
         if not (ok_loss and ok_w):
             if not np.isclose(loss[0], ref_loss[0], rtol=TRAIN_RTOL):
                 where = "The very first loss is already wrong: the fault is in forward or loss."

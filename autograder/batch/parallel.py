@@ -17,7 +17,7 @@ is bookkeeping.  So the work is split in three:
    steps 1 and 2 instead of sanitizing and running it again.  Scores, comments
    and autograded notebooks are written by nbgrader itself, and only this
    process writes the gradebook, so SQLite never sees two writers; its
-   Gradebooks share one database engine (:mod:`autograder.gradebook`).
+   Gradebooks share one database engine (:mod:`autograder.batch.gradebook`).
 
 A submission already graded and unchanged is skipped unless ``force``; the
 state file is written after each recorded submission, so an interrupted run
@@ -50,9 +50,9 @@ from nbgrader.preprocessors.base import NbGraderPreprocessor
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from .build import ROOT
+from ..course.build import ROOT
 from .gradebook import shared_engines
-from .preprocessors import UNPROTECTED_KEY, mark_unprotected
+from ..nbgrader_plugins.cells import UNPROTECTED_KEY, mark_unprotected
 
 STATE_FILE = ".autograder-state.json"
 
@@ -167,7 +167,8 @@ def grader_digest(root: Path = ROOT) -> str:
     """
     from importlib.metadata import PackageNotFoundError, version
 
-    digest = hashlib.sha256(_folder_digest(Path(__file__).resolve().parent).encode())
+    package = Path(__file__).resolve().parents[1]  # all of autograder/, not only this folder
+    digest = hashlib.sha256(_folder_digest(package).encode())
     config = root / "nbgrader_config.py"
     digest.update(config.read_bytes() if config.exists() else b"")
     digest.update(sys.version.encode())
@@ -193,7 +194,7 @@ def fingerprint(submission: Path, source_digest: str) -> str:
 
 def execute_job(job: Job) -> Outcome:
     """Run one notebook through :class:`SecureExecute` in a scratch folder (runs in a worker)."""
-    from .preprocessors import SecureExecute
+    from ..nbgrader_plugins.secure_execute import SecureExecute
 
     global _SCRATCH
     start = time.perf_counter()
@@ -267,7 +268,7 @@ def _worker_stop(*_: object) -> None:
     The worker's kernels die with its zygote, which dies with the worker; the folders
     they worked in would outlive it.
     """
-    from .forkserver import ForkServer
+    from ..kernels.forkserver import ForkServer
 
     if ForkServer._instance is not None:
         ForkServer._instance.close()
@@ -286,14 +287,14 @@ def _forked_kernels(bwrap: str = "bwrap") -> type | None:
     global _FORK_STATE
     if _FORK_STATE is None:
         try:
-            from .forkserver import ForkedKernelManager, ForkServer
+            from ..kernels.forkserver import ForkedKernelManager, ForkServer
 
             ForkServer.shared(bwrap)
             _FORK_STATE = ForkedKernelManager
         except Exception as exc:  # noqa: BLE001 - any reason means: use the plain sandbox
             import logging
 
-            logging.getLogger("autograder.parallel").warning("forked kernels unavailable (%s): plain sandbox", exc)
+            logging.getLogger(__name__).warning("forked kernels unavailable (%s): plain sandbox", exc)
             _FORK_STATE = False
     return _FORK_STATE or None
 
@@ -342,7 +343,7 @@ class ReplayExecute(NbGraderPreprocessor):
             done = copy.copy(done)
             done.cells = [c for c in done.cells if c.get("id") != UNPROTECTED_KEY]
         if done is None or [c.source for c in done.cells] != [c.source for c in nb.cells]:
-            from .preprocessors import SecureExecute
+            from ..nbgrader_plugins.secure_execute import SecureExecute
 
             return SecureExecute(parent=self).preprocess(nb, resources)
         for cell, ran in zip(nb.cells, done.cells):
@@ -360,7 +361,7 @@ class ReplayExecute(NbGraderPreprocessor):
 def _recording_api(config: Config) -> Any:
     from nbgrader.apps.api import NbGraderAPI
 
-    from .preprocessors import SecureExecute
+    from ..nbgrader_plugins.secure_execute import SecureExecute
 
     config = copy.deepcopy(config)  # the caller's config keeps sanitizing for real
     config.Autograde.pre_convert_hook = None  # checked once, before the run (recording executes nothing)
@@ -399,7 +400,7 @@ class Summary:
 
     def text(self) -> str:
         """The summary: counts, the three slowest submissions, what to know, and why each failure failed."""
-        from .sandbox import UNPROTECTED_NOTICE
+        from ..kernels.sandbox import UNPROTECTED_NOTICE
 
         slowest = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:3]
         lines = [f"WARNING: {UNPROTECTED_NOTICE}"] if self.unprotected else []
@@ -464,7 +465,7 @@ class _Workers:
         # that process imports what every worker needs once, and each worker is a fork of it.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(
-            ["autograder.preprocessors", "autograder.judge_depth", "autograder.judge_landscape"]
+            ["autograder.nbgrader_plugins", "autograder.core.checks"]
         )
         return cf.ProcessPoolExecutor(
             max_workers=self.count, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
@@ -699,7 +700,7 @@ def grade(
 
 def _refuse_without_sandbox(config: Config) -> bool:
     """Raise SandboxUnavailable unless the sandbox works here or was waived; True when grading runs unprotected."""
-    from .sandbox import require_isolation
+    from ..kernels.sandbox import require_isolation
 
     settings = config.SecureExecute if "SecureExecute" in config else {}
     found = require_isolation(str(settings.get("bwrap", "bwrap")), bool(settings.get("allow_unsandboxed", False)))

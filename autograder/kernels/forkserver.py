@@ -1,10 +1,10 @@
 """Sandboxed kernels forked from a pre-imported zygote: the fast path of parallel grading.
 
-:class:`ForkServer` starts :mod:`autograder.zygote` once per grading process,
-inside bubblewrap with the same read-only view as :mod:`autograder.sandbox`
+:class:`ForkServer` starts :mod:`autograder.kernels.zygote` once per grading process,
+inside bubblewrap with the same read-only view as :mod:`autograder.kernels.sandbox`
 (but as root of the sandbox, which it needs to build each kernel's own
 namespaces).  :class:`ForkedKernelManager` is a jupyter_client kernel manager
-whose kernels come from it: nbclient and :class:`~autograder.preprocessors.SecureExecute`
+whose kernels come from it: nbclient and :class:`~autograder.nbgrader_plugins.SecureExecute`
 use it like any other, through :class:`ForkProvisioner`.
 
 Each kernel keeps every isolation of the plain sandbox: its own PID, mount,
@@ -40,7 +40,7 @@ from traitlets import Unicode
 
 from . import sandbox
 
-log = logging.getLogger("autograder.forkserver")
+log = logging.getLogger(__name__)
 ZYGOTE_SOURCE = sandbox.ZYGOTE_SOURCE
 ZYGOTE_MARK = "autograder-kernel-zygote"
 """The zygote's last command-line argument: how tools (tests, benchmarks, ps) tell a zygote from its kernels' builder."""

@@ -1,63 +1,21 @@
-"""What judges outside the kernel: compare collected data with the reference.
+"""Judges of ``01_shallow_narrow``: compare collected data with :mod:`autograder.models.shallow`.
 
-Every function here takes the request the grader sent (its inputs) and the
-payload the probe sent back (plain JSON data, parsed in the grading process),
-computes the right answer itself with :mod:`autograder.reference`, and returns
-a :class:`Verdict`.  A missing, malformed or self-inconsistent payload scores 0
-with a message that says so.
+Every judge takes the request the grader sent and the payload the probe sent
+back, computes the right answer itself, and returns a
+:class:`~autograder.core.verdict.Verdict` (see :mod:`autograder.core.verdict`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from . import diagnosis, reference
-from .diagnosis import Mistake
-
-RTOL = 1e-9
-"""Relative tolerance of a right answer (floating-point reordering stays far below it)."""
-
-TRAIN_RTOL = 1e-6
-"""Relative tolerance on training records, where rounding accumulates over the epochs."""
-
-PRECISION_RTOL = 1e-3
-"""Values this close but not within :data:`RTOL` are diagnosed as lost precision."""
-
-
-@dataclass
-class Verdict:
-    """The outcome of one graded test.
-
-    Attributes
-    ----------
-    score : float
-        Fraction of the test's points earned, from 0 to 1.
-    message : str
-        What the student reads.
-    mistakes : list of str
-        Codes of the diagnosed mistakes (see :mod:`autograder.diagnosis`).
-    curves : dict, optional
-        Student and reference training records, for the feedback plot.
-    """
-
-    score: float
-    message: str
-    mistakes: list[str] = field(default_factory=list)
-    curves: dict[str, Any] | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.score >= 1.0
-
-
-def fail(message: str, *mistakes: Mistake) -> Verdict:
-    """A zero verdict whose message ends with each mistake's explanation."""
-    text = " ".join([message, *(m.message() for m in mistakes)])
-    return Verdict(0.0, text, [m.code for m in mistakes])
-
+from ...core.mistakes import LOST_PRECISION, Mistake, close, match_variant
+from ...core.verdict import PRECISION_RTOL, RTOL, TRAIN_RTOL, Verdict, fail, values
+from ...core.verdict import structural_problem as _structural_problem
+from ...models import shallow as reference
+from ...models import shallow_mistakes
 
 def _describe_case(case: dict[str, Any]) -> str:
     w1, w2 = case["init"]
@@ -65,60 +23,9 @@ def _describe_case(case: dict[str, Any]) -> str:
     return f"w1 = {w1:.3g}, w2 = {w2:.3g} ({signs}) and {len(case['args'][0])} sample(s)"
 
 
-def structural_problem(
-    request: dict[str, Any],
-    payload: dict[str, Any] | None,
-    method: str,
-    describe: Callable[[dict[str, Any]], str] | None = None,
-) -> Verdict | None:
-    """A zero verdict when the payload cannot be judged at all, else None.
-
-    Parameters
-    ----------
-    request : dict
-        The grader's request.
-    payload : dict or None
-        What the probe sent back (None when nothing valid came back).
-    method : str
-        The method or function under test, for the message.
-    describe : callable, optional
-        Names the inputs of a case in a message (default: the shallow net's weights and samples).
-    """
-    describe = describe or _describe_case
-    if payload is None:
-        return fail(
-            f"The test could not collect a result from your notebook while calling `{method}` "
-            "(the kernel may have died, timed out, or the output was tampered with). "
-            "Restart the kernel and run all cells from the top to reproduce."
-        )
-    if "missing" in payload:
-        return fail(
-            f"`{payload['missing']}` is not defined when the tests run. Did a cell fail, "
-            "or was it renamed or deleted? Restart the kernel and run all cells."
-        )
-    results = payload.get("results")
-    if not isinstance(results, list) or len(results) != len(request["cases"]):
-        return fail("The test's result is malformed (wrong number of cases), so it scores 0.")
-    for case, result in zip(request["cases"], results):
-        if not isinstance(result, dict):
-            return fail("The test's result is malformed, so it scores 0.")
-        if "error" in result:
-            error = str(result["error"])
-            if error.startswith("NotImplementedError"):
-                return fail(f"`{method}` raised NotImplementedError.", diagnosis.NOT_IMPLEMENTED)
-            return fail(f"`{method}` raised an error with {describe(case)}: {error}")
-    return None
-
-
-def values(record: Any) -> np.ndarray | None:
-    """The numbers of one collected value, or None if it carried none."""
-    if not isinstance(record, dict) or "error" in record or record.get("truncated"):
-        return None
-    try:
-        numbers = np.array(record["values"], dtype=float)
-        return numbers.reshape(tuple(int(s) for s in record["shape"]))
-    except (KeyError, TypeError, ValueError):
-        return None
+def structural_problem(request: dict[str, Any], payload: dict[str, Any] | None, method: str) -> Verdict | None:
+    """:func:`autograder.core.verdict.structural_problem` with the shallow net's cases."""
+    return _structural_problem(request, payload, method, _describe_case)
 
 
 def _side_effect(case: dict[str, Any], result: dict[str, Any]) -> bool:
@@ -224,19 +131,19 @@ def _diagnose_forward(cases: list[dict[str, Any]], student: list[np.ndarray], ex
     """Explain a wrong forward pass: a known mistake, or which output is off, where and how much."""
     arrays = [_case_arrays(c) for c in cases]
     scales = [_scale(e) for e in expected]
-    right = [diagnosis.close(s, e, RTOL, sc) for s, e, sc in zip(student, expected, scales)]
+    right = [close(s, e, RTOL, sc) for s, e, sc in zip(student, expected, scales)]
     where = _where_wrong(cases, right)
     what = "`forward`"
-    mistake = diagnosis.match_variant(arrays, student, diagnosis.FORWARD_MISTAKES, expected)
+    mistake = match_variant(arrays, student, shallow_mistakes.FORWARD_MISTAKES, expected)
     if mistake is not None:
         return _fail_with(what, where, [mistake])
-    if all(diagnosis.close(s, e, PRECISION_RTOL, sc) for s, e, sc in zip(student, expected, scales)):
-        return fail(f"{what} is only approximately right: off in the later digits {where}.", diagnosis.LOST_PRECISION)
+    if all(close(s, e, PRECISION_RTOL, sc) for s, e, sc in zip(student, expected, scales)):
+        return fail(f"{what} is only approximately right: off in the later digits {where}.", LOST_PRECISION)
     if _positive_only(cases, right):
-        return _fail_with(what, where, [diagnosis.FORWARD_POSITIVE_ONLY])
+        return _fail_with(what, where, [shallow_mistakes.FORWARD_POSITIVE_ONLY])
     shifted = [np.all(np.isfinite(s)) and np.ptp(s - e) < 1e-9 * sc for s, e, sc in zip(student, expected, scales)]
     if all(shifted) and any(s.size > 1 for s in student):
-        return _fail_with(what, where, [diagnosis.FORWARD_BIAS])
+        return _fail_with(what, where, [shallow_mistakes.FORWARD_BIAS])
     first = _example(cases, right)
     x = arrays[first][2]
     return fail(
@@ -265,10 +172,10 @@ def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Ve
                 "it should return one prediction per input, in an array shaped like x."
             )
         if _side_effect(case, result):
-            return fail("`forward` is not a pure computation.", diagnosis.SIDE_EFFECT)
+            return fail("`forward` is not a pure computation.", shallow_mistakes.SIDE_EFFECT)
         student.append(out)
         expected.append(reference.forward(w1, w2, x))
-    if all(diagnosis.close(s, e, RTOL, _scale(e)) for s, e in zip(student, expected)):
+    if all(close(s, e, RTOL, _scale(e)) for s, e in zip(student, expected)):
         return Verdict(1.0, f"`forward` is right on all {len(cases)} test cases, negative weights included.")
     return _diagnose_forward(cases, student, expected)
 
@@ -343,21 +250,21 @@ def _diagnose_gradients(cases: list[dict[str, Any]], student: list[np.ndarray], 
     """Explain wrong gradients: known slips (per component), or which one is off, where and how much."""
     arrays = [_case_arrays(c) for c in cases]
     scales = [_scale(e) for e in expected]
-    right = [diagnosis.close(s, e, RTOL, sc) for s, e, sc in zip(student, expected, scales)]
-    parts = [[diagnosis.close(s[k], e[k], RTOL, sc) for s, e, sc in zip(student, expected, scales)] for k in (0, 1)]
+    right = [close(s, e, RTOL, sc) for s, e, sc in zip(student, expected, scales)]
+    parts = [[close(s[k], e[k], RTOL, sc) for s, e, sc in zip(student, expected, scales)] for k in (0, 1)]
     where = _where_wrong(cases, right)
     what = "`dloss_dw`"
-    explained = _gradient_forms_message(diagnosis.gradient_forms(arrays, student))
+    explained = _gradient_forms_message(shallow_mistakes.gradient_forms(arrays, student))
     if explained is not None:
         detail, mistakes = explained
         return fail(f"{what} is wrong {where}. {detail}".rstrip(), *mistakes)
-    mistake = diagnosis.match_variant(arrays, student, diagnosis.GRADIENT_MISTAKES, expected)
+    mistake = match_variant(arrays, student, shallow_mistakes.GRADIENT_MISTAKES, expected)
     if mistake is not None:
         return _fail_with(what, where, [mistake])
-    if all(diagnosis.close(s, e, PRECISION_RTOL, sc) for s, e, sc in zip(student, expected, scales)):
-        return fail(f"{what} is only approximately right: off in the later digits {where}.", diagnosis.LOST_PRECISION)
+    if all(close(s, e, PRECISION_RTOL, sc) for s, e, sc in zip(student, expected, scales)):
+        return fail(f"{what} is only approximately right: off in the later digits {where}.", LOST_PRECISION)
     if _positive_only(cases, right):
-        return _fail_with(what, where, [diagnosis.POSITIVE_ONLY])
+        return _fail_with(what, where, [shallow_mistakes.POSITIVE_ONLY])
     if all(parts[1]):
         which = f"dloss_dw1 is wrong {_where_wrong(cases, parts[0])}; dloss_dw2 is right"
     elif all(parts[0]):
@@ -391,14 +298,14 @@ def judge_dloss_dw(request: dict[str, Any], payload: dict[str, Any] | None) -> V
         w1, w2, x, y = _case_arrays(case)
         pair, why = _gradient_pair(result, len(x))
         if why == "per_sample":
-            return fail("`dloss_dw` returned arrays.", diagnosis.PER_SAMPLE)
+            return fail("`dloss_dw` returned arrays.", shallow_mistakes.PER_SAMPLE)
         if pair is None:
             return fail(str(why))
         if _side_effect(case, result):
-            return fail("`dloss_dw` is not a pure computation.", diagnosis.SIDE_EFFECT)
+            return fail("`dloss_dw` is not a pure computation.", shallow_mistakes.SIDE_EFFECT)
         student.append(pair)
         expected.append(np.array(reference.gradients(w1, w2, x, y)))
-    if all(diagnosis.close(s, e, RTOL, _scale(e)) for s, e in zip(student, expected)):
+    if all(close(s, e, RTOL, _scale(e)) for s, e in zip(student, expected)):
         return Verdict(
             1.0,
             f"`dloss_dw` is right on all {len(cases)} test cases (negative weights included) "
@@ -480,13 +387,13 @@ def _judge_steps(case: dict[str, Any], path: np.ndarray, epoch: int, most: int =
             expected.append(np.array(reference.gradients(*cases[-1])))
     if not cases:
         return ""
-    explained = _gradient_forms_message(diagnosis.gradient_forms(cases, implied))
+    explained = _gradient_forms_message(shallow_mistakes.gradient_forms(cases, implied))
     if explained is not None:
         detail, mistakes = explained
         return f"{_titles(mistakes)}." + (f" ({detail})" if detail else "")
-    mistake = diagnosis.match_variant(cases, implied, diagnosis.GRADIENT_MISTAKES, expected)
-    if mistake is None and all(diagnosis.close(g, e, PRECISION_RTOL, _scale(e)) for g, e in zip(implied, expected)):
-        mistake = diagnosis.LOST_PRECISION
+    mistake = match_variant(cases, implied, shallow_mistakes.GRADIENT_MISTAKES, expected)
+    if mistake is None and all(close(g, e, PRECISION_RTOL, _scale(e)) for g, e in zip(implied, expected)):
+        mistake = LOST_PRECISION
     return f"{mistake.title}." if mistake else ""
 
 
@@ -530,8 +437,8 @@ def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verd
             return fail(records)
         loss, weights, ref_loss, ref_weights = records
         curves = curves or _curves(*records)
-        ok_loss = diagnosis.close(loss, ref_loss, TRAIN_RTOL, 1e-3 + float(np.max(ref_loss)))
-        ok_w = diagnosis.close(weights, ref_weights, TRAIN_RTOL, 1 + float(np.max(np.abs(ref_weights))))
+        ok_loss = close(loss, ref_loss, TRAIN_RTOL, 1e-3 + float(np.max(ref_loss)))
+        ok_w = close(weights, ref_weights, TRAIN_RTOL, 1 + float(np.max(np.abs(ref_weights))))
         if not (ok_loss and ok_w):
             with np.errstate(invalid="ignore", over="ignore"):
                 bad_loss = ~np.isclose(loss, ref_loss, rtol=TRAIN_RTOL, atol=1e-12)
@@ -560,13 +467,13 @@ def judge_final_weights(request: dict[str, Any], payload: dict[str, Any] | None)
     loss, weights, ref_loss, ref_weights = records
     curves = _curves(*records)
     final, ref_final = weights[-1], ref_weights[-1]
-    if diagnosis.close(final, ref_final, TRAIN_RTOL, 1.0) and np.isclose(loss[-1], ref_loss[-1], rtol=TRAIN_RTOL):
+    if close(final, ref_final, TRAIN_RTOL, 1.0) and np.isclose(loss[-1], ref_loss[-1], rtol=TRAIN_RTOL):
         return Verdict(
             1.0,
             f"The seed run ends at w1 = {final[0]:.5f}, w2 = {final[1]:.5f} with loss {loss[-1]:.7f}, as it should.",
             curves=curves,
         )
-    if diagnosis.close(final, ref_final, TRAIN_RTOL, 1.0):
+    if close(final, ref_final, TRAIN_RTOL, 1.0):
         where = f"The final weights are right but the final loss is {loss[-1]:.5g}, not {ref_loss[-1]:.5g}."
     else:
         where = (

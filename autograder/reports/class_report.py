@@ -6,7 +6,7 @@ It reads two things nbgrader leaves behind after ``nbgrader autograde``:
   grades included, and which answers still wait for one);
 - the autograded notebooks, ``<autograded>/<student>/<assignment>/*.ipynb``: each
   verdict output carries ``{"check", "score", "mistakes"}`` under
-  ``metadata["autograder"]`` (see :func:`autograder.preprocessors.verdict_outputs`),
+  ``metadata["autograder"]`` (see :func:`autograder.nbgrader_plugins.cells.verdict_outputs`),
   which says which known mistakes the grader diagnosed.
 
 and writes a single HTML file (inline CSS, plots embedded as base64 PNG, nothing
@@ -15,7 +15,7 @@ many students made each diagnosed mistake, and one row per student.
 
 Usage::
 
-    from autograder.report import write_report
+    from autograder.reports.class_report import write_report
     write_report("01_shallow_narrow", "sqlite:///gradebook.db", Path("autograded"), Path("reports/01.html"))
 """
 
@@ -31,8 +31,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from .diagnosis import MISTAKES, Mistake
-from .preprocessors import VERDICT_KEY, VERDICT_MIME
+from ..core.checks import all_mistakes
+from ..core.mistakes import Mistake
+from ..nbgrader_plugins.cells import VERDICT_KEY, VERDICT_MIME
 
 
 # -- the data ------------------------------------------------------------------------------
@@ -296,10 +297,8 @@ def _mistake_counts(data: ClassData) -> list[tuple[str, int, list[str]]]:
 
 
 def catalogue() -> dict[str, Mistake]:
-    """Every mistake any judge can name, by code (each judge registers its own)."""
-    from . import checks  # noqa: F401 - loads every assignment, and so every judge
-
-    return dict(MISTAKES)
+    """Every mistake any assignment can name, by code."""
+    return {mistake.code: mistake for mistake in all_mistakes()}
 
 
 def _title(code: str, known: dict[str, Mistake] | None = None) -> str:

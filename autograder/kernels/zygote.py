@@ -1,7 +1,7 @@
 """The kernel builder: walls a sandboxed kernel off, then becomes it, alone or as a fork-server zygote.
 
-Runs inside bubblewrap (read-only system, no network: see :mod:`autograder.sandbox`
-and :mod:`autograder.forkserver`) with every capability *of that sandbox*: as
+Runs inside bubblewrap (read-only system, no network: see :mod:`autograder.kernels.sandbox`
+and :mod:`autograder.kernels.forkserver`) with every capability *of that sandbox*: as
 real root when the grader is root, as root of a user namespace when the grader
 is an ordinary user.  It is shipped as source (``python -I -c``), so the sandbox
 needs no view of the course repository, and no file a student handed in can
@@ -17,7 +17,7 @@ Two ways in:
   kernel in-process.  stdout answers ``{"id", "pid"}`` (the kernel's PID as the
   grader sees it) or ``{"id", "error"}``.
 * **once** (``once REQUEST_JSON``): bubblewrap already made the namespaces; the
-  process walls itself off and ``exec``\ s the kernel command of the request.
+  process walls itself off and replaces itself (``exec``) with the kernel command of the request.
 
 Walling off is the same in both (:func:`_bounded_folder`, :func:`_become_student`):
 

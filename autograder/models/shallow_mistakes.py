@@ -1,10 +1,6 @@
-"""Name the likely mistake behind a wrong answer, from outputs alone.
+"""The typical mistakes in the shallow narrow network's forward pass and gradient.
 
-The grader never reads a student's source.  It knows the typical wrong ways to
-write the forward pass and the gradient, computes what each of them would have
-returned on the grader's inputs, and reports the one whose outputs match the
-student's on every test case.  A match says *what* is wrong and the hint says
-*where to look*, without giving the formula away.
+Shared by every assignment built on :mod:`autograder.models.shallow` (01 and 02).
 
 The forward pass has a short list of wrong variants (:data:`FORWARD_MISTAKES`).
 The gradient is diagnosed one component at a time (``dloss_dw1``, then
@@ -14,9 +10,6 @@ the residual belongs, the power of x, which weight), so that "sign flipped and
 the 2 missing" is recognised as those two mistakes, and a student with one
 right and one wrong gradient is told which is which.  The combination with the
 fewest slips that reproduces the student's numbers wins.
-
-Each mistake has a stable ``code`` (counted in the class report), a short
-``title`` and a ``hint`` for the student.
 """
 
 from __future__ import annotations
@@ -26,90 +19,56 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-from numpy.typing import NDArray
 
-from . import reference
+from ..core.mistakes import Array, Catalogue, Mistake
+from . import shallow as reference
 
-
-@dataclass(frozen=True)
-class Mistake:
-    """A known way to get it wrong.
-
-    Attributes
-    ----------
-    code : str
-        Stable identifier, used to count mistakes across a class.
-    title : str
-        What is wrong, in a few words.
-    hint : str
-        How to find and fix it, without the answer.
-    """
-
-    code: str
-    title: str
-    hint: str
-
-    def message(self) -> str:
-        """The sentence a student reads."""
-        return f"Likely mistake: {self.title}. {self.hint}"
-
-
-Array = NDArray[np.float64]
 ForwardVariant = Callable[[float, float, Array], Array]
 GradientVariant = Callable[[float, float, Array, Array], tuple[float, float]]
 Case = tuple[float, float, Array, "Array | None"]
 
-MISTAKES: dict[str, Mistake] = {}
-"""Every mistake the grader can name, by code."""
-
-
-def register(code: str, title: str, hint: str) -> Mistake:
-    """Create a mistake and add it to :data:`MISTAKES` (every judge registers its own here)."""
-    if code in MISTAKES:
-        raise ValueError(f"mistake {code!r} registered twice")
-    mistake = Mistake(code, title, hint)
-    MISTAKES[code] = mistake
-    return mistake
+MISTAKES = Catalogue("the shallow narrow network")
+"""Every mistake of the shallow model's forward pass and gradient."""
 
 
 # -- the forward pass ----------------------------------------------------------------------
 
 _BOTH_WEIGHTS = "The network has two layers and each scales what it receives by its weight: both weights appear."
 
-FORWARD_DROPS_W2 = register("forward_drops_w2", "the forward pass ignores w2 (your outputs equal w1·x)", _BOTH_WEIGHTS)
-FORWARD_DROPS_W1 = register("forward_drops_w1", "the forward pass ignores w1 (your outputs equal w2·x)", _BOTH_WEIGHTS)
-FORWARD_ADDS_WEIGHTS = register(
+FORWARD_DROPS_W2 = MISTAKES.register("forward_drops_w2", "the forward pass ignores w2 (your outputs equal w1·x)", _BOTH_WEIGHTS)
+FORWARD_DROPS_W1 = MISTAKES.register("forward_drops_w1", "the forward pass ignores w1 (your outputs equal w2·x)", _BOTH_WEIGHTS)
+FORWARD_ADDS_WEIGHTS = MISTAKES.register(
     "forward_adds_weights",
     "the forward pass adds the weights (your outputs equal (w1 + w2)·x)",
     "Follow x through the network drawing: the hidden neuron scales x by w1, "
     "then the output neuron scales what it receives by w2. Layers compose; they do not add up.",
 )
-FORWARD_SQUARED = register(
+FORWARD_SQUARED = MISTAKES.register(
     "forward_squared",
     "the forward pass squares the prediction",
     "The square belongs to the loss, not to the model's output.",
 )
-FORWARD_SIGN = register(
+FORWARD_SIGN = MISTAKES.register(
     "forward_sign_flipped",
     "the predictions have the right size but the wrong sign",
     "Look for a stray minus sign: this network has no negation in it.",
 )
-FORWARD_X_SQUARED = register(
+FORWARD_X_SQUARED = MISTAKES.register(
     "forward_x_squared",
     "the forward pass uses x twice (your outputs grow like x²)",
     "Each input passes through the network once: the output is linear in x.",
 )
-FORWARD_IGNORES_X = register(
+FORWARD_IGNORES_X = MISTAKES.register(
     "forward_ignores_x",
     "the forward pass does not use x (every prediction is the same number)",
     "The prediction for each input depends on that input.",
 )
-FORWARD_POSITIVE_ONLY = register(
+FORWARD_POSITIVE_ONLY = MISTAKES.register(
     "forward_positive_weights_only",
     "the forward pass is right only when the weights are positive",
     "Look for abs() or a square root of a square: negative weights are allowed, and they flip the prediction's sign.",
 )
-FORWARD_BIAS = register(
+FORWARD_BIAS = MISTAKES.register(
     "forward_adds_bias",
     "the predictions are the right ones shifted by a constant",
     "This network has no bias term: with x = 0 the prediction is 0.",
@@ -168,66 +127,66 @@ _ERROR_HINT = (
     "the result depends on both the target and the prediction."
 )
 
-MISSING_FACTOR_2 = register(
+MISSING_FACTOR_2 = MISTAKES.register(
     "grad_missing_factor_2",
     "the gradient is half the right size: the factor 2 is missing",
     "Differentiate the square with the chain rule: what does the exponent 2 of the squared error become?",
 )
-SIGN_FLIPPED = register(
+SIGN_FLIPPED = MISTAKES.register(
     "grad_sign_flipped",
     "the gradient has the right size but the wrong sign",
     "The error y − ŷ goes down when the prediction goes up, so the inner derivative carries a minus sign. "
     "Check: a small step against your gradient should lower the loss.",
 )
-FACTOR_2_TWICE = register(
+FACTOR_2_TWICE = MISTAKES.register(
     "grad_factor_2_twice",
     "the gradient is twice the right size",
     "The factor 2 from the square appears once, not twice.",
 )
-SUM_NOT_MEAN = register(
+SUM_NOT_MEAN = MISTAKES.register(
     "grad_sum_not_mean",
     "the gradient is n times too large: a sum where the mean belongs",
     "The loss is a mean over the samples, so its gradient is a mean too.",
 )
-MEAN_TWICE = register(
+MEAN_TWICE = MISTAKES.register(
     "grad_mean_twice",
     "the gradient is n times too small: divided by the number of samples twice",
     "Average over the samples once.",
 )
-PREDICTION_FOR_RESIDUAL = register(
+PREDICTION_FOR_RESIDUAL = MISTAKES.register(
     "grad_prediction_for_residual",
     "the prediction ŷ is used where the error between target and prediction belongs",
     _ERROR_HINT,
 )
-TARGET_FOR_RESIDUAL = register(
+TARGET_FOR_RESIDUAL = MISTAKES.register(
     "grad_target_for_residual",
     "the target y is used where the error between target and prediction belongs",
     _ERROR_HINT,
 )
-MISSING_X = register(
+MISSING_X = MISTAKES.register(
     "grad_missing_x",
     "the input x is missing from the gradient",
     "Apply the chain rule all the way in: how much does the prediction move when a weight moves a little? "
     "The input decides that.",
 )
-X_SQUARED = register(
+X_SQUARED = MISTAKES.register(
     "grad_x_squared",
     "the input x appears twice in the gradient (x² where x belongs)",
     "Write the chain rule one factor at a time and count how often the input appears: the prediction is linear in x.",
 )
-WRONG_WEIGHT = register(
+WRONG_WEIGHT = MISTAKES.register(
     "grad_wrong_weight",
     "a gradient uses the weight it is taken with respect to, where the other weight belongs",
     "When you differentiate with respect to one weight, the other weight is a constant factor.",
 )
-SWAPPED_WEIGHTS = register(
+SWAPPED_WEIGHTS = MISTAKES.register(
     "grad_swapped_weights",
     "dloss_dw1 and dloss_dw2 come out exchanged: w1 and w2 are swapped inside the gradients, "
     "or the two gradients are returned in the wrong order",
     "When you differentiate with respect to one weight, the other weight is a constant factor; "
     "and return the two values as (dloss_dw1, dloss_dw2).",
 )
-POSITIVE_ONLY = register(
+POSITIVE_ONLY = MISTAKES.register(
     "grad_positive_weights_only",
     "the gradient is right only when the weights are positive",
     "Look for abs(), a square root of a square, or a sign taken from the wrong place: "
@@ -235,25 +194,15 @@ POSITIVE_ONLY = register(
 )
 
 # Mistakes recognised from the shape or behaviour of what came back, not from values.
-PER_SAMPLE = register(
+PER_SAMPLE = MISTAKES.register(
     "grad_per_sample",
     "one gradient per sample was returned (arrays of length n) instead of the mean gradient",
     "dloss_dw returns two numbers: average the per-sample terms over the samples.",
 )
-SIDE_EFFECT = register(
+SIDE_EFFECT = MISTAKES.register(
     "side_effect_on_weights",
     "calling the method changed self.w1 or self.w2",
     "forward and dloss_dw only compute and return; train is the one place that updates the weights.",
-)
-LOST_PRECISION = register(
-    "lost_precision",
-    "the values are close but only to a few significant digits",
-    "Look for float32, rounding, or a conversion through int or str; compute in float64.",
-)
-NOT_IMPLEMENTED = register(
-    "not_implemented",
-    "the method is not implemented yet",
-    "Replace the `raise NotImplementedError` with your code.",
 )
 
 GRADIENT_SLOTS: list[tuple[str, list[tuple[object, Mistake | None]]]] = [
@@ -406,49 +355,3 @@ variants that are not a slip of one component (absolute weights everywhere).
 """
 
 
-def close(a: Sequence[float] | Array, b: Sequence[float] | Array, rtol: float, scale: float) -> bool:
-    """True where ``a`` equals ``b`` to relative tolerance `rtol` (absolute ``rtol * scale``)."""
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    if a.shape != b.shape or not np.all(np.isfinite(a)):
-        return False
-    return bool(np.allclose(a, b, rtol=rtol, atol=rtol * scale))
-
-
-def match_variant(
-    cases: list[tuple[float, float, Array, Array]],
-    student: list[Array],
-    variants: list[tuple[Mistake, Callable[..., object]]],
-    expected: list[Array],
-    rtol: float = 1e-6,
-) -> Mistake | None:
-    """The first known mistake whose outputs match the student's on every case.
-
-    A variant only counts if it also differs from the right answer somewhere:
-    otherwise matching it proves nothing.
-
-    Parameters
-    ----------
-    cases : list of tuple
-        ``(w1, w2, x, y)`` of each test case.
-    student : list of numpy.ndarray
-        The student's output on each case.
-    variants : list
-        ``(Mistake, function)`` pairs; the function takes ``(w1, w2, x)`` for a
-        forward variant (when ``y`` is None) or ``(w1, w2, x, y)``.
-    expected : list of numpy.ndarray
-        The right output on each case.
-    rtol : float
-        Tolerance of a match.
-    """
-    for mistake, variant in variants:
-        outputs = []
-        for w1, w2, x, y in cases:
-            value = variant(w1, w2, x) if y is None else variant(w1, w2, x, y)  # type: ignore[call-arg]
-            outputs.append(np.asarray(value, dtype=float))
-        differs = any(not close(o, e, 1e-9, 1 + float(np.max(np.abs(e), initial=0))) for o, e in zip(outputs, expected))
-        if not differs:
-            continue
-        if all(close(s, o, rtol, 1 + float(np.max(np.abs(o), initial=0))) for s, o in zip(student, outputs)):
-            return mistake
-    return None

@@ -1,4 +1,4 @@
-"""The nbgrader plug-ins: secure execution for autograde, hidden tests for feedback.
+"""``SecureExecute``: nbgrader's ``Execute`` step, with the student's code in a sandbox and verdicts outside it.
 
 nbgrader builds its autograde pipeline from preprocessor lists
 (``Autograde.autograde_preprocessors``); ``nbgrader_config.py`` puts
@@ -8,7 +8,7 @@ step (saving grades, feedback, export) is stock nbgrader.
 
 What :class:`SecureExecute` changes:
 
-- the kernel starts in a sandbox (:mod:`autograder.sandbox`), in a private copy
+- the kernel starts in a sandbox (:mod:`autograder.kernels.sandbox`), in a private copy
   of the submission's folder;
 - a graded test cell that names a check never runs its own source: the grader
   sends the check's probe, judges the payload in this process and writes the
@@ -30,18 +30,16 @@ What :class:`SecureExecute` changes:
   too large to receive either;
 - the course's plotting helpers skip their figures (``draw_figures``): no
   verdict reads them, and the feedback draws the student's run against the
-  reference itself (:class:`DrawCurves`).
+  reference itself (:class:`~autograder.nbgrader_plugins.feedback.DrawCurves`).
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
-import json
 import os
 import shutil
 import tempfile
-import textwrap
 import time
 import traceback
 from typing import Any
@@ -50,106 +48,17 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from nbgrader.preprocessors import ClearHiddenTests, Execute
-from nbgrader.preprocessors.base import NbGraderPreprocessor
-from nbgrader.utils import is_grade, is_solution
+from nbformat.v4 import new_notebook, new_output
+from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Type, Unicode
 
-from . import checks, probe
-from .judge import Verdict
-from .sandbox import FIGURES_ENV, UNPROTECTED_NOTICE, SandboxUnavailable, require_isolation
-
-VERDICT_KEY = "autograder"
-"""Output metadata key under which a verdict's details are kept (read by the class report)."""
-
-VERDICT_MIME = "application/x-autograder-verdict+json"
-"""The verdict's details as data: an output that no notebook view draws."""
-
-CURVES_MIME = "application/x-autograder-curves+json"
-"""Training records of a check, drawn as a plot only when feedback is generated."""
+from ..core import checks, probe
+from ..core.verdict import Verdict
+from ..kernels.sandbox import FIGURES_ENV, UNPROTECTED_NOTICE, SandboxUnavailable, require_isolation
+from .cells import RESTART_HINT, GraderFailure, is_checked_test, mark_unprotected, unchecked_tests, verdict_outputs
 
 _STORED_MESSAGES = frozenset({"stream", "display_data", "execute_result", "error", "update_display_data"})
 """iopub messages whose content nbclient keeps (in outputs, or in other outputs through display ids)."""
-
-
-class GraderFailure(RuntimeError):
-    """The grader, not the submission, failed: the submission stays ungraded, for the next run.
-
-    nbgrader's autograde catches it per submission: it logs the message, removes
-    the autograded copy and records no score, grades the other students, and
-    exits non-zero.  ``python -m autograder grade`` lists it as failed, leaves it
-    unrecorded and exits non-zero.
-    """
-
-
-RESTART_HINT = "Restart your kernel and run all cells to reproduce it."
-"""Added to a failure only when the student's own code stopped the kernel."""
-
-
-def is_test_cell(cell: NotebookNode) -> bool:
-    """True for a graded code cell that is not an answer: a test, autograded by nbgrader."""
-    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
-
-
-def unchecked_tests(nb: NotebookNode) -> list[str]:
-    """Grade ids (or positions) of the test cells that do not name only registered checks.
-
-    Such a cell would have its verdict decided by its own code, in the student's
-    kernel; building, releasing and grading refuse it.
-    """
-    bad = []
-    for index, cell in enumerate(nb.cells):
-        if not is_test_cell(cell):
-            continue
-        names = checks.checks_in(cell.source)
-        unknown = [name for name in names if name not in checks.CHECKS]
-        if not names or unknown:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
-            what = f"unknown check {', '.join(map(repr, unknown))}" if unknown else "no run_check(...)"
-            bad.append(f"{grade_id} ({what})")
-    return bad
-
-
-def is_checked_test(cell: NotebookNode) -> bool:
-    """True for an autograded test cell whose source names at least one check."""
-    return (
-        cell.cell_type == "code"
-        and is_grade(cell)
-        and not is_solution(cell)
-        and bool(checks.checks_in(cell.source))
-    )
-
-
-def verdict_outputs(name: str, verdict: Verdict) -> list[NotebookNode]:
-    """The outputs that carry a verdict in the autograded notebook.
-
-    A pass is a line on stdout (full marks for nbgrader); a failure is an error
-    output (zero for nbgrader) whose text is the judge's message.  The verdict's
-    details follow in a ``display_data`` output, under :data:`VERDICT_KEY` in its
-    metadata (stream and error outputs have no metadata in nbformat), for the
-    class report; nbgrader does not score display data.
-    """
-    details = {"check": name, "score": verdict.score, "mistakes": list(verdict.mistakes)}
-    if verdict.passed:
-        outputs = [new_output("stream", name="stdout", text=f"✔ {verdict.message}\n")]
-    else:
-        outputs = [
-            new_output(
-                "error",
-                ename="TestFailed",
-                evalue=verdict.message,
-                # Shown as preformatted text (in JupyterLab and in the feedback HTML): wrapped, so
-                # a long explanation is read, not scrolled sideways.
-                traceback=[f"\x1b[0;31mTestFailed\x1b[0m: {textwrap.fill(verdict.message, 100)}"],
-            )
-        ]
-    outputs.append(
-        new_output("display_data", data={VERDICT_MIME: json.dumps(details)}, metadata={VERDICT_KEY: details})
-    )
-    if verdict.curves:
-        outputs.append(new_output("display_data", data={CURVES_MIME: json.dumps(verdict.curves)}))
-    return outputs
 
 
 def _failure_output(ename: str, message: str) -> NotebookNode:
@@ -189,7 +98,7 @@ async def _settle(value: Any) -> Any:
 
 
 def _sandbox_manager_class() -> type:
-    from .sandbox import SandboxedKernelManager
+    from ..kernels.sandbox import SandboxedKernelManager
 
     return SandboxedKernelManager
 
@@ -235,20 +144,24 @@ class SecureExecute(Execute):
 
     def __init__(self, **kwargs: Any) -> None:
         explicit = "kernel_manager_class" in kwargs
-        # nbgrader's Execute passes kernel_manager_class=AsyncKernelManager to the
-        # traitlets machinery, which beats any default: put the sandbox back unless
-        # the caller or the configuration chose a kernel manager.
         super().__init__(**kwargs)
-        if not explicit and not self._configured("kernel_manager_class"):
-            self.kernel_manager_class = _sandbox_manager_class()
+        # nbgrader's Execute.__init__ passes kernel_manager_class=AsyncKernelManager as a
+        # keyword argument, and in traitlets a keyword argument beats both the default and
+        # the configuration.  Unless our caller chose one, put back the configured kernel
+        # manager (e.g. the fork server's, from the batch grader) or else the sandbox's:
+        # never the stock, unprotected one by accident.
+        if not explicit:
+            configured = self._configured("kernel_manager_class")
+            self.kernel_manager_class = configured if configured is not None else _sandbox_manager_class()
 
-    def _configured(self, trait: str) -> bool:
-        """True when the configuration sets `trait` for this class or one it inherits from."""
+    def _configured(self, trait: str) -> Any:
+        """The configured value of `trait` for this class or the nearest one it inherits from, else None."""
         for cls in type(self).mro():
+            # dict.get: traitlets' Config.__getitem__ would create an empty section.
             section = dict.get(self.config, cls.__name__)
             if isinstance(section, dict) and trait in section:
-                return True
-        return False
+                return section[trait]
+        return None
 
     def _kernel_manager_class_default(self) -> type:
         return _sandbox_manager_class()
@@ -494,7 +407,7 @@ class SecureExecute(Execute):
             except Exception:  # noqa: BLE001
                 self.log.warning("Kernel shutdown failed:\n%s", traceback.format_exc())
                 try:
-                    run_sync(_settle)(self.km.kill_kernel())
+                    run_sync(_settle)(self.km.shutdown_kernel(now=True))
                 except Exception:  # noqa: BLE001 - nothing more to try: bwrap dies with the grader
                     self.log.warning("Kernel kill failed:\n%s", traceback.format_exc())
             finally:
@@ -674,19 +587,6 @@ class SecureExecute(Execute):
         return super().process_message(msg, cell, cell_index)
 
 
-UNPROTECTED_KEY = "autograder_unprotected"
-"""Notebook metadata flag, and the id of the notice cell, of a notebook graded without the sandbox."""
-
-
-def mark_unprotected(nb: NotebookNode) -> None:
-    """Say, at the top of a graded notebook (so in its feedback), that it was graded without the sandbox."""
-    nb.metadata[UNPROTECTED_KEY] = True
-    if not (nb.cells and nb.cells[0].get("id") == UNPROTECTED_KEY):
-        notice = new_markdown_cell(f"**⚠ {UNPROTECTED_NOTICE}**")
-        notice["id"] = UNPROTECTED_KEY
-        nb.cells.insert(0, notice)
-
-
 def require_sandbox(**_: Any) -> None:
     """``c.Autograde.pre_convert_hook``: stop ``nbgrader autograde`` before it records anything.
 
@@ -715,145 +615,3 @@ def require_sandbox(**_: Any) -> None:
         raise SystemExit(f"[ERROR] Grading refuses to start. {exc}") from None
 
 
-class RequireRegisteredChecks(NbGraderPreprocessor):
-    """For ``generate_assignment``, first: refuse a graded test cell that names no registered check.
-
-    Such a cell would be judged by its own code inside the student's kernel,
-    which the student controls.  The message names each such cell.
-    """
-
-    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
-        unchecked = unchecked_tests(nb)
-        if unchecked:
-            name = resources.get("unique_key", "the notebook")
-            raise ValueError(
-                f"{name}: graded test cells must call run_check(...) with a registered check: {'; '.join(unchecked)}"
-            )
-        return nb, resources
-
-
-class RepairCellMetadata(NbGraderPreprocessor):
-    """For autograde's sanitizing steps, first: nbgrader metadata a student edited is put right.
-
-    Stock nbgrader gives up on a whole submission (leaving it for manual
-    grading) when a student edited a cell's nbgrader metadata in some ways: a
-    test cell flagged as a solution ("Inconsistent checksums"), a grade cell
-    with an id the gradebook does not know, a copied cell (``DeduplicateIds``
-    leaves an empty record that ``OverwriteCells.add_missing_cells`` trips
-    on), a record without an id.  A wrong ``schema_version`` is worse: it
-    stops the grading of every later student.
-
-    Here, before nbgrader looks: a record without a known id, or a copy of an
-    id that comes again later (nbgrader keeps the last copy too), is removed,
-    so the cell is ordinary code or text; a known cell gets the gradebook's
-    flags, points and schema version back.  ``OverwriteCells`` then restores the
-    source of locked cells and adds the missing ones as usual, so a tampered
-    test is graded, not skipped.  Add it in ``nbgrader_config.py``::
-
-        c.Autograde.sanitize_preprocessors = [ClearOutput, RepairCellMetadata, DeduplicateIds,
-                                              OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
-    """
-
-    def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
-        known, hidden = self._gradebook_flags(resources.get("nbgrader", {}))
-        seen: set[str] = set()
-        for cell in reversed(nb.cells):
-            meta = cell.get("metadata", {}).get("nbgrader")
-            if meta is None:
-                continue
-            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-            if not isinstance(grade_id, str) or not grade_id or grade_id in seen or (
-                known is not None and grade_id not in known
-            ):
-                self.log.warning("Removing the nbgrader metadata of a cell (id %r): unknown or repeated", grade_id)
-                del cell.metadata["nbgrader"]
-                continue
-            seen.add(grade_id)
-            if known is not None:
-                flags = known[grade_id]
-                wrong = sorted(k for k, v in flags.items() if not _same(meta.get(k), v))
-                if wrong:
-                    self.log.warning("Cell %s: restoring edited nbgrader metadata %s", grade_id, wrong)
-                    meta.update({k: flags[k] for k in wrong})
-            released, full = hidden.get(grade_id, (None, None))
-            if released is not None and cell.get("source") == released:
-                # A test cell exactly as released: give it its hidden tests back now, so that
-                # OverwriteCells warns only about cells a student really changed (it compares
-                # against the checksum taken with the hidden tests in: jupyter/nbgrader #1961).
-                cell.source = full
-        return nb, resources
-
-    def _gradebook_flags(
-        self, info: dict[str, Any]
-    ) -> tuple[dict[str, dict[str, Any]] | None, dict[str, tuple[str, str]]]:
-        """The nbgrader metadata each cell of the notebook had when it was released, by id.
-
-        Also, for each locked cell with hidden tests: its source as released, and in full.
-        """
-        if not all(key in info for key in ("db_url", "notebook", "assignment")):
-            return None, {}
-        from nbgrader.api import Gradebook, MissingEntry
-
-        with Gradebook(info["db_url"]) as gb:
-            try:
-                notebook = gb.find_notebook(info["notebook"], info["assignment"])
-            except MissingEntry:
-                return None, {}
-            hidden: dict[str, tuple[str, str]] = {}
-            for cell in notebook.source_cells:
-                if cell.locked and cell.cell_type == "code":
-                    released = new_code_cell(cell.source)
-                    if ClearHiddenTests(parent=self)._remove_hidden_test_region(released):
-                        hidden[cell.name] = (released.source, cell.source)
-            flags: dict[str, dict[str, Any]] = {
-                cell.name: {"grade": False, "solution": False, "task": False, "locked": bool(cell.locked),
-                            "schema_version": 3}
-                for cell in notebook.source_cells
-            }  # fmt: skip
-            for cell in notebook.grade_cells:
-                flags.setdefault(cell.name, {}).update(grade=True, points=cell.max_score)
-            for cell in notebook.solution_cells:
-                flags.setdefault(cell.name, {})["solution"] = True
-            for cell in notebook.task_cells:
-                flags.setdefault(cell.name, {}).update(task=True, points=cell.max_score)
-        return flags, hidden
-
-
-def _same(value: Any, expected: Any) -> bool:
-    if isinstance(expected, bool):
-        return value is expected
-    if isinstance(expected, (int, float)):
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value) == float(expected)
-    return bool(value == expected)
-
-
-class HideHiddenTests(ClearHiddenTests):
-    """For ``generate_feedback``: hidden test code is removed, its results stay.
-
-    Stock nbgrader shows hidden test code in feedback (jupyter/nbgrader #917).
-    """
-
-    def _remove_hidden_test_region(self, cell: NotebookNode) -> bool:
-        removed = super()._remove_hidden_test_region(cell)
-        if removed:
-            cell.source = cell.source.rstrip("\n") + "\n# (hidden tests ran here; their results are below)"
-        return removed
-
-
-class DrawCurves(NbGraderPreprocessor):
-    """For ``generate_feedback``: draw the training records a check kept as a plot.
-
-    Drawing waits until feedback is generated, so autograding pays nothing for it.
-    """
-
-    def preprocess_cell(
-        self, cell: NotebookNode, resources: ResourcesDict, index: int
-    ) -> tuple[NotebookNode, ResourcesDict]:
-        if cell.cell_type == "code":
-            for output in cell.get("outputs", []):
-                data = output.get("data", {})
-                if CURVES_MIME in data:
-                    from .plots import curves_png_base64
-
-                    data["image/png"] = curves_png_base64(json.loads(data.pop(CURVES_MIME)))
-        return cell, resources

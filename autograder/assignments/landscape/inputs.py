@@ -1,4 +1,4 @@
-"""Graded checks of ``02_learning_landscape``: the inputs each test draws, and its judge."""
+"""The checks of ``02_learning_landscape``: the inputs each one draws (seeded per student), and its judge."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import judge_landscape as judge
-from .. import reference_landscape as ref
-from ..checks import Check
+from . import judges as judge
+from . import reference as ref
+from ...core.checks import Check
 
 
 def _data(rng: np.random.Generator, n: int) -> tuple[list[float], list[float]]:

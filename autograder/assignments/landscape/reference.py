@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import reference
+from ...models import shallow as reference
 
 LANDSCAPE = {"n": 10, "a": 1.0, "sigma": 0.0, "lr": 0.15, "n_ep": 40, "span": 1.9}
 """NMA's vector-field setting: noiseless data y = x, lr 0.15, 40 epochs, weights in [-1.9, 1.9]."""

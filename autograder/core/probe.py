@@ -7,7 +7,7 @@ out, as JSON in one ``display_data`` output with :data:`MIME_TYPE`.
 
 The kernel is untrusted -- student code ran first and may have replaced numpy,
 builtins or IPython itself -- so nothing here compares or scores.  Whatever
-the probe sends is only data; :mod:`autograder.judge` parses it in the grading
+the probe sends is only data; :mod:`autograder.core.verdict` parses it in the grading
 process, where a lying ``float`` subclass is just a number like any other.
 
 The collector functions below are ordinary, testable Python; :func:`kernel_code`

@@ -1,0 +1,22 @@
+"""``03_depth_and_init``: the deep narrow network: depth, initialisation and the vanishing gradient.
+
+One folder, one assignment (nothing here imports another assignment):
+
+- :mod:`.inputs` -- the inputs each graded check draws, and which judge decides it;
+- :mod:`.judges` -- compare what the student's code returned with the reference, name mistakes;
+- :mod:`.reference` -- the reference math;
+"""
+
+from __future__ import annotations
+
+from ...core.checks import Assignment
+from ...core.mistakes import GENERIC, Catalogue
+from . import inputs
+from . import judges
+
+ASSIGNMENT = Assignment(
+    name="03_depth_and_init",
+    topic="depth",
+    checks=tuple(inputs.CHECKS),
+    mistakes=Catalogue.union("03_depth_and_init", GENERIC, judges.MISTAKES),
+)
