@@ -24,6 +24,8 @@ from nbgrader.preprocessors import (  # noqa: E402
 
 from nbgrader.converters import GenerateAssignment  # noqa: E402
 
+from autograder.upstream import default_steps  # noqa: E402
+
 from autograder.nbgrader_plugins import (  # noqa: E402
     DrawCurves,
     HideHiddenTests,
@@ -45,7 +47,7 @@ c.CourseDirectory.assignment_id = ""
 # student's kernel: releasing an assignment with one fails, naming the cell.
 c.GenerateAssignment.preprocessors = [
     RequireRegisteredChecks,
-    *GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default(),
+    *default_steps(GenerateAssignment, "preprocessors"),
 ]
 
 # A student who edits a cell's nbgrader metadata (e.g. its schema version) must not stop

@@ -141,7 +141,11 @@ def test_writes_outside_workdir_fail(kernel: NotebookClient) -> None:
         "    except OSError as exc:\n        print(type(exc).__name__)",
     )
     lines = stdout(cell).splitlines()
-    assert len(lines) == len(targets) and not any(line.startswith("wrote") for line in lines)
+    assert len(lines) == len(targets)
+    wrote = {target for target, line in zip(targets, lines) if line.startswith("wrote")}
+    # In a clone under /tmp, the folders above the venv's mount point exist only in the sandbox's own
+    # private /tmp: writable there, and gone with the kernel.  Nothing reaches the host.
+    assert wrote <= ({f"{REPO}/evil"} if REPO.is_relative_to("/tmp") else set())
     assert not any(os.path.exists(path) for path in targets)
 
 

@@ -18,9 +18,10 @@ import contextlib
 import threading
 from typing import Any, Iterator
 
-import nbgrader.api
 from sqlalchemy import Engine
 from sqlalchemy import create_engine as _create_engine
+
+from ..upstream import patch_gradebook_engines
 
 _lock = threading.Lock()
 _active: dict[str, Any] = {"depth": 0}  # one set of patches however many runs use it at once
@@ -53,13 +54,9 @@ def shared_engines() -> Iterator[dict[str, Engine]]:
 
 
 def _patch() -> dict[str, Any]:
-    """Patch nbgrader.api for shared engines; return them and how to undo it."""
+    """Patch nbgrader for shared engines; return them and how to undo it."""
     engines: dict[str, Engine] = {}
     checked: set[int] = set()
-    metadata = nbgrader.api.Base.metadata
-    original_create_engine = nbgrader.api.create_engine
-    shadowed = metadata.__dict__.get("create_all")  # normally absent: the class's method
-    original_create_all = metadata.create_all
 
     def create_engine(url: Any, **kwargs: Any) -> Engine:
         key = f"{url}|{sorted(kwargs.items())}"
@@ -68,25 +65,21 @@ def _patch() -> dict[str, Any]:
                 engines[key] = _create_engine(url, **kwargs)
             return engines[key]
 
-    def create_all(bind: Any, *args: Any, **kwargs: Any) -> None:
+    def create_all(original: Any, bind: Any) -> None:
         # nbgrader's tables exist after the first check on an engine; the later checks
         # are no-ops that each cost a dozen PRAGMA queries.
         if id(bind) in checked:
             return
-        original_create_all(bind, *args, **kwargs)
+        original(bind)
         if any(bind is engine for engine in engines.values()):
             checked.add(id(bind))
+
+    put_back = patch_gradebook_engines(create_engine, create_all)
 
     def restore() -> None:
         for engine in engines.values():
             engine.dispose()
         engines.clear()
-        nbgrader.api.create_engine = original_create_engine
-        if shadowed is None:
-            del metadata.create_all  # the class's method again
-        else:
-            metadata.create_all = shadowed
+        put_back()
 
-    nbgrader.api.create_engine = create_engine
-    metadata.create_all = create_all  # type: ignore[method-assign]
     return {"engines": engines, "restore": restore}

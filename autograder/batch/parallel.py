@@ -51,8 +51,9 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..course.build import ROOT
-from .gradebook import shared_engines
 from ..nbgrader_plugins.cells import UNPROTECTED_KEY, mark_unprotected
+from ..upstream import default_steps, pool_processes
+from .gradebook import shared_engines
 
 STATE_FILE = ".autograder-state.json"
 
@@ -108,7 +109,7 @@ def sanitize_steps(config: Config) -> list[type]:
     from nbgrader.converters import Autograde
 
     steps = config.Autograde.get("sanitize_preprocessors")
-    return list(steps or Autograde.class_traits()["sanitize_preprocessors"].make_dynamic_default())
+    return list(steps or default_steps(Autograde, "sanitize_preprocessors"))
 
 
 def sanitize(path: Path, student: str, assignment: str, db_url: str, config: Config) -> NotebookNode:
@@ -491,9 +492,9 @@ class _Workers:
             self.executor.shutdown(wait=not now)
             self.client.close()
             return
-        # concurrent.futures keeps its processes in a private mapping (emptied by shutdown); there is
-        # no public way to stop a job that is running, and a hanging notebook would hold Ctrl-C for minutes.
-        processes = list((getattr(self.executor, "_processes", None) or {}).values())
+        # No public way to stop a job that is running (before Python 3.14), and a hanging notebook
+        # would hold Ctrl-C for minutes: the processes, taken before shutdown empties the pool.
+        processes = pool_processes(self.executor)
         self.executor.shutdown(wait=not now, cancel_futures=now)
         if now:
             for process in processes:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import multiprocessing.util
 import os
 import shutil
 import signal
@@ -28,8 +27,8 @@ import sys
 import tempfile
 import threading
 import time
-from queue import Empty
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import zmq
@@ -38,6 +37,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 from traitlets import Unicode
 
+from ..upstream import KernelClientHooks, KernelManagerHooks, at_process_exit
 from . import sandbox
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class ForkServer:
             raise RuntimeError(f"the kernel zygote did not start: {ready!r}")
         # A worker process of multiprocessing leaves through os._exit, which skips atexit:
         # its own finalizers (run in every process it starts, and at exit here) do not.
-        multiprocessing.util.Finalize(self, self.close, exitpriority=10)
+        at_process_exit(self, self.close)
 
     @staticmethod
     def _kernel_env() -> dict[str, str]:
@@ -237,7 +237,7 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         return self.connection_info
 
 
-class PromptClient(AsyncKernelClient):  # type: ignore[misc]
+class PromptClient(KernelClientHooks, AsyncKernelClient):  # type: ignore[misc]
     """A kernel client that starts talking as soon as the kernel answers.
 
     jupyter_client ends its wait for a new kernel by listening for 0.2 s of
@@ -254,7 +254,8 @@ class PromptClient(AsyncKernelClient):  # type: ignore[misc]
         self.context.setsockopt(zmq.MAXMSGSIZE, sandbox.SandboxLimits().max_message_bytes)
         super().start_channels(*args, **kwargs)
 
-    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+    async def wait_until_ready(self, timeout: float | None) -> None:
+        """Ask for kernel info until the shell answers and IOPub carries the answer's status."""
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
         while True:
             self.kernel_info()
@@ -268,9 +269,9 @@ class PromptClient(AsyncKernelClient):  # type: ignore[misc]
                 except Empty:
                     pass
                 else:
-                    self._handle_kernel_info_reply(reply)
+                    self.accept_kernel_info(reply)
                     break
-            if not await self._async_is_alive():
+            if not await self.kernel_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
@@ -280,10 +281,8 @@ class PromptClient(AsyncKernelClient):  # type: ignore[misc]
             except Empty:
                 break
 
-    wait_for_ready = _async_wait_for_ready  # the base class binds the name to its own coroutine
 
-
-class ForkedKernelManager(AsyncKernelManager):
+class ForkedKernelManager(KernelManagerHooks, AsyncKernelManager):
     """A kernel manager whose kernels are forked, sandboxed, from the shared zygote."""
 
     sandboxed = True  # SecureExecute warns about any kernel manager that does not say so
@@ -299,7 +298,8 @@ class ForkedKernelManager(AsyncKernelManager):
         self.uid = self.fork_server.kernel_uid()
         self.job: str | None = None
 
-    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+    def before_start(self, kw: dict[str, Any]) -> dict[str, Any]:
+        """A job folder from the fork server (once: kept across restarts), ipc transport, the fork provisioner."""
         if self.job is None:  # kept across restarts
             self.job, self.job_workdir, runtime = self.fork_server.new_job(self.uid)
             cwd = kw.get("cwd")
@@ -314,19 +314,18 @@ class ForkedKernelManager(AsyncKernelManager):
         self.provisioner = self.provisioner or ForkProvisioner(
             kernel_id=self.kernel_id or "forked", kernel_spec=self.kernel_spec, parent=self
         )
-        cmd, kw = await super()._async_pre_start_kernel(**kw)
+        return kw
+
+    def before_launch(self, cmd: list[str], kw: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+        """The connection file is written: the kernel's uid reads and rewrites it."""
         if not self.fork_server.rootless:
             os.chown(self.connection_file, self.uid, self.uid, follow_symlinks=False)
         return cmd, kw
 
-    pre_start_kernel = _async_pre_start_kernel
-
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        await super()._async_cleanup_resources(restart=restart)
+    def after_cleanup(self, restart: bool) -> None:
+        """jupyter_client cleaned up: remove the job folder (kept across a restart)."""
         if os.environ.get("AUTOGRADER_KEEP_KERNEL_LOG") and self.job is not None:
             log.warning("kernel log of %s:\n%s", self.job, Path(self.job, "kernel.log").read_text(errors="replace"))
         if not restart and self.job is not None:
             shutil.rmtree(self.job, ignore_errors=True)
             self.job = None
-
-    cleanup_resources = _async_cleanup_resources

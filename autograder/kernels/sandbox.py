@@ -50,7 +50,8 @@ import zmq
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Instance, Integer, Unicode, default
 
-from .zygote import _chown_tree as chown_tree  # the kernel builder's own: stdlib only, no symlink followed
+from ..upstream import KernelManagerHooks
+from .zygote import chown_tree  # the kernel builder's own: stdlib only, no symlink followed
 
 __all__ = [
     "Isolation",
@@ -430,7 +431,7 @@ def lifeline() -> list[str]:
     return [sys.executable, "-I", "-S", "-c", LIFELINE, str(os.getpid())]
 
 
-class SandboxedKernelManager(AsyncKernelManager):
+class SandboxedKernelManager(KernelManagerHooks, AsyncKernelManager):
     """Kernel manager that runs the kernel inside a bubblewrap sandbox.
 
     Works wherever a jupyter_client ``AsyncKernelManager`` does, e.g. as
@@ -546,8 +547,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         env.update(self.extra_env)
         return env
 
-    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
-        """Prepare folders and ipc transport, then let jupyter_client build the command."""
+    def before_start(self, kw: dict[str, Any]) -> dict[str, Any]:
+        """Prepare folders and ipc transport; jupyter_client then builds the command (:meth:`format_kernel_cmd`)."""
         self._isolation = found = require_isolation(self.bwrap, self.allow_unsandboxed)
         if found.bwrap is None:
             log.warning("!!! %s %s !!!", UNPROTECTED_NOTICE, found.problem)
@@ -563,18 +564,18 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.ip = os.path.join(self._runtime_dir, "private", "kernel")  # sockets: kernel-<n>
         self.cache_ports = False
         self.connection_file = os.path.join(self._runtime_dir, "connection.json")
-        self._kernel_env = env = self._build_env()
+        self._kernel_env = self._build_env()
+        return kw
 
-        # Writes the connection file and calls format_kernel_cmd below.
-        cmd, kw = await super()._async_pre_start_kernel(**kw)
+    def before_launch(self, cmd: list[str], kw: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+        """The connection file is written: hand it to the kernel's uid, and give the launch its environment."""
+        assert self._isolation is not None and self._kernel_env is not None
         # ipykernel reads and rewrites its connection file.  Safe to chown: the
         # kernel cannot replace the file in the grader's runtime dir.
-        if not found.rootless:
+        if not self._isolation.rootless:
             os.chown(self.connection_file, self.uid, self.uid, follow_symlinks=False)
-        kw["env"] = dict(env)  # the Popen env: all the unprotected kernel gets
+        kw["env"] = dict(self._kernel_env)  # the Popen env: all the unprotected kernel gets
         return cmd, kw
-
-    pre_start_kernel = _async_pre_start_kernel
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         """Wrap the kernel spec's command in the sandbox.
@@ -631,15 +632,11 @@ class SandboxedKernelManager(AsyncKernelManager):
             sys.executable, "-I", "-c", ZYGOTE_SOURCE.read_text(), "once", json.dumps(request),
         ]  # fmt: skip
 
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        """Clean up as jupyter_client does, then remove the runtime dir."""
-        await super()._async_cleanup_resources(restart=restart)
+    def after_cleanup(self, restart: bool) -> None:
+        """jupyter_client cleaned up: remove the runtime dir (kept across a restart)."""
         if not restart and self._runtime_dir is not None:
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
             self._runtime_dir = None
-
-    # AsyncKernelManager aliases the base class's coroutine; re-point it.
-    cleanup_resources = _async_cleanup_resources
 
     def client(self, **kwargs: Any) -> Any:
         """A client whose sockets refuse messages above ``limits.max_message_bytes``."""

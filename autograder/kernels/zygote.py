@@ -98,7 +98,7 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
     _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
 
 
-def _chown_tree(root: str, owner: int) -> None:
+def chown_tree(root: str, owner: int) -> None:
     """Give `root` and everything below it to `owner`, never following a symlink."""
     os.chown(root, owner, owner, follow_symlinks=False)
     for _dirpath, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
@@ -121,7 +121,7 @@ def _bounded_folder(path: str, owner: int, limits: dict[str, int]) -> None:
     # symlinks=True: a link a student handed in stays a link (pointing nowhere in the sandbox).
     shutil.copytree(stage, path, symlinks=True, dirs_exist_ok=True)
     _check(_libc.umount2(stage.encode(), MNT_DETACH), "umount stage")
-    _chown_tree(path, owner)
+    chown_tree(path, owner)
 
 
 def _wall_off(job: str, workdir: str, keep: list[str]) -> None:

@@ -25,11 +25,14 @@ class HideHiddenTests(ClearHiddenTests):
     Stock nbgrader shows hidden test code in feedback (jupyter/nbgrader #917).
     """
 
-    def _remove_hidden_test_region(self, cell: NotebookNode) -> bool:
-        removed = super()._remove_hidden_test_region(cell)
-        if removed:
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: ResourcesDict, index: int
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        before = cell.get("source")
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        if cell.get("source") != before:  # a hidden-tests region was removed
             cell.source = cell.source.rstrip("\n") + "\n# (hidden tests ran here; their results are below)"
-        return removed
+        return cell, resources
 
 
 class DrawCurves(NbGraderPreprocessor):

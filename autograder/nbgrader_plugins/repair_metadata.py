@@ -7,8 +7,9 @@ from typing import Any
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell
-from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.preprocessors.base import NbGraderPreprocessor
+
+from ..upstream import remove_hidden_tests
 
 
 class RepairCellMetadata(NbGraderPreprocessor):
@@ -82,7 +83,7 @@ class RepairCellMetadata(NbGraderPreprocessor):
             for cell in notebook.source_cells:
                 if cell.locked and cell.cell_type == "code":
                     released = new_code_cell(cell.source)
-                    if ClearHiddenTests(parent=self)._remove_hidden_test_region(released):
+                    if remove_hidden_tests(released, parent=self):
                         hidden[cell.name] = (released.source, cell.source)
             flags: dict[str, dict[str, Any]] = {
                 cell.name: {"grade": False, "solution": False, "task": False, "locked": bool(cell.locked),

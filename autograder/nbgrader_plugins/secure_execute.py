@@ -50,10 +50,11 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbformat.v4 import new_notebook, new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, Type, Unicode
+from traitlets import Bool, Integer, Type, Unicode, default
 
 from ..core import checks, probe
 from ..core.verdict import Verdict
+from ..upstream import ExecuteHooks
 from ..kernels.sandbox import FIGURES_ENV, UNPROTECTED_NOTICE, SandboxUnavailable, require_isolation
 from .cells import RESTART_HINT, GraderFailure, is_checked_test, mark_unprotected, unchecked_tests, verdict_outputs
 
@@ -103,7 +104,7 @@ def _sandbox_manager_class() -> type:
     return SandboxedKernelManager
 
 
-class SecureExecute(Execute):
+class SecureExecute(ExecuteHooks, Execute):
     """nbgrader's ``Execute``, with verdicts decided outside a sandboxed kernel."""
 
     kernel_manager_class = Type(
@@ -163,7 +164,8 @@ class SecureExecute(Execute):
                 return section[trait]
         return None
 
-    def _kernel_manager_class_default(self) -> type:
+    @default("kernel_manager_class")
+    def _default_kernel_manager(self) -> type:
         return _sandbox_manager_class()
 
     # -- the notebook --------------------------------------------------------------------------
@@ -211,7 +213,7 @@ class SecureExecute(Execute):
                 self._copy_submission(source_dir, workdir, resources)
                 resources.setdefault("metadata", {})["path"] = workdir
                 self.reset_execution_trackers()
-                self._check_assign_resources(resources)
+                self.check_assign_resources(resources)
                 self._run_all_cells(nb, resources)
             except GraderFailure:
                 raise
@@ -403,7 +405,7 @@ class SecureExecute(Execute):
             graceful = self.shutdown_kernel
             self.shutdown_kernel = "immediate" if now else graceful
             try:
-                self._cleanup_kernel()
+                self.cleanup_kernel()
             except Exception:  # noqa: BLE001
                 self.log.warning("Kernel shutdown failed:\n%s", traceback.format_exc())
                 try:
@@ -497,9 +499,8 @@ class SecureExecute(Execute):
 
     # -- one cell ------------------------------------------------------------------------------
 
-    async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> Any:
+    def on_cell_timeout(self, timeout: int, cell: NotebookNode | None) -> None:
         self._timed_out = True
-        return await super()._async_handle_timeout(timeout, cell)
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: ResourcesDict, index: int
