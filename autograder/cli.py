@@ -20,10 +20,18 @@ demo
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
+
+from rich import box
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
 
 from .course import build as build_mod
 from .course.build import ROOT, nbgrader
@@ -42,8 +50,19 @@ def _graded_cells_in_order(assignment: str) -> list[str]:
     return order
 
 
-def score_table(assignment: str, db_url: str | None = None) -> str:
-    """Each student's score per graded cell, from the gradebook, as a text table."""
+@dataclass
+class ScoreRow:
+    """One submission in the score table."""
+
+    student: str
+    cells: dict[str, tuple[float, float] | None]
+    """Graded cell -> ``(score, max score)``, or None while it waits for a manual grade."""
+    score: float
+    max_score: float
+
+
+def score_rows(assignment: str, db_url: str | None = None) -> tuple[list[str], list[ScoreRow]]:
+    """The graded cells (in the order students meet them) and each student's scores, from the gradebook."""
     from nbgrader.api import Gradebook
 
     db_url = db_url or _db_url()
@@ -51,23 +70,88 @@ def score_table(assignment: str, db_url: str | None = None) -> str:
     rows = []
     with Gradebook(db_url) as gb:
         for submission in sorted(gb.assignment_submissions(assignment), key=lambda s: s.student_id):
-            cells = {}
+            cells: dict[str, tuple[float, float] | None] = {}
             for nb in submission.notebooks:
                 for grade in nb.grades:
-                    if grade.score is None or grade.needs_manual_grade:
-                        cells[grade.name] = "manual"
-                    else:
-                        cells[grade.name] = f"{grade.score:g}/{grade.max_score:g}"
-            rows.append((submission.student_id, cells, submission.score, submission.max_score))
-    columns = order + sorted({name for _, cells, _, _ in rows for name in cells} - set(order))
-    header = ["student", *columns, "total"]
-    table = [header] + [
-        [sid, *(cells.get(c, "-") for c in columns), f"{score:g}/{top:g}"] for sid, cells, score, top in rows
-    ]
-    widths = [max(len(str(r[i])) for r in table) for i in range(len(header))]
-    lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+                    manual = grade.score is None or grade.needs_manual_grade
+                    cells[grade.name] = None if manual else (float(grade.score), float(grade.max_score))
+            rows.append(ScoreRow(str(submission.student_id), cells, float(submission.score or 0),
+                                 float(submission.max_score or 0)))
+    columns = order + sorted({name for row in rows for name in row.cells} - set(order))
+    return columns, rows
+
+
+def scores_table(columns: list[str], rows: list[ScoreRow]) -> Table:
+    """Each student's score per graded cell, as a table (full marks green, none red, on a colour terminal).
+
+    Parameters
+    ----------
+    columns : list of str
+        The graded cells, in the order to show them.
+    rows : list of ScoreRow
+        One per submission.
+
+    Returns
+    -------
+    rich.table.Table
+        Print it with :func:`show`; :func:`plain_text` gives the text a log gets.
+    """
+    # Text(...), not str: rich would read "[...]" in a student id or a cell name as markup.
+    table = Table(box=RULE, show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column(Text("student"))
+    for name in columns:
+        table.add_column(Text(name), justify="right")
+    table.add_column(Text("total"), justify="right")
+    for row in rows:
+        table.add_row(Text(row.student), *(_score_cell(row, name) for name in columns),
+                      _score_text(row.score, row.max_score))
+    return table
+
+
+def _score_cell(row: ScoreRow, name: str) -> Text:
+    if name not in row.cells:
+        return Text("-")
+    found = row.cells[name]
+    return Text("manual", style="cyan") if found is None else _score_text(*found)
+
+
+def _score_text(score: float, top: float) -> Text:
+    style = "green" if score >= top else ("red" if not score else "yellow")
+    return Text(f"{score:g}/{top:g}", style=style)
+
+
+def score_table(assignment: str, db_url: str | None = None) -> Table:
+    """Each student's score per graded cell of `assignment`, from the gradebook (see :func:`scores_table`)."""
+    return scores_table(*score_rows(assignment, db_url))
+
+
+RULE = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+"""A table style with nothing but a line of dashes under the header: plain ASCII, readable in any log."""
+
+PLAIN_WIDTH = 10_000
+"""Columns of the page :func:`plain_text` renders on: wide enough that no table is wrapped or cut."""
+
+
+def plain_text(renderable: RenderableType) -> str:
+    """What `renderable` prints as where there is no terminal: plain text, no colour, at its natural width."""
+    buffer = io.StringIO()
+    # A file has no width to fit; rich would squeeze a wide table into 80 columns and cut the cells.
+    Console(file=buffer, width=PLAIN_WIDTH, color_system=None, force_terminal=False).print(renderable)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+
+
+def show(renderable: RenderableType, file: TextIO | None = None) -> None:
+    """Print `renderable` to `file` (default: standard output as it is now).
+
+    A terminal gets rich's rendering, fitted to its width and coloured (unless ``NO_COLOR``
+    is set; ``FORCE_COLOR`` / ``TTY_COMPATIBLE=1`` make a pipe count as a terminal);
+    anything else gets :func:`plain_text`.
+    """
+    console = Console(file=file)
+    if console.is_terminal:
+        console.print(renderable)
+    else:
+        print(plain_text(renderable), file=file if file is not None else sys.stdout)
 
 
 def _db_url() -> str:
@@ -95,7 +179,7 @@ def demo() -> None:
         nbgrader("generate_feedback", assignment, "--force")
         print(f"== {assignment}: feedback written under feedback/<student>/{assignment}/")
         print()
-        print(score_table(assignment))
+        show(score_table(assignment))
         print()
         print(f"== {assignment}: class report: {report(assignment)}")
         print()
@@ -179,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         print(summary.text())
         print()
-        print(score_table(args.assignment))
+        show(score_table(args.assignment))
         return 1 if summary.failed else 0
     return 0
 

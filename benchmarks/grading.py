@@ -26,7 +26,7 @@ import psutil
 from autograder.batch import parallel
 from autograder.course import build
 from autograder.kernels.forkserver import ZYGOTE_MARK
-from autograder.course.submissions import EXAMPLES, submission_from_answer
+from autograder.course.submissions import examples_folder, submission_from_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,7 +53,7 @@ def make_course(folder: Path, stock: bool, n: int) -> Path:
     env = {**os.environ, "SHALLOW_NARROW_DB_URL": f"sqlite:///{folder}/gradebook.db"}
     build.nbgrader("generate_assignment", ASSIGNMENT, "--force", root=folder, env=env)
     release = nbformat.read(folder / "release" / ASSIGNMENT / "shallow_narrow.ipynb", as_version=4)
-    answers = sorted(EXAMPLES.joinpath(ASSIGNMENT).glob("*.py"))
+    answers = sorted(examples_folder(ASSIGNMENT).glob("*.py"))
     for i in range(n):
         answer = answers[i % len(answers)]
         dest = folder / "submitted" / f"s{i:04d}_{answer.stem}" / ASSIGNMENT

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import settings
 
 from autograder.course import build
-from autograder.course.submissions import submission_from_answer
+from autograder.course.submissions import example_answer, submission_from_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,7 +99,12 @@ def load_student_module(assignment: str, name: str):
     """Import a helper module shipped with an assignment (source/<assignment>/<name>.py)."""
     import importlib.util
 
-    path = ROOT / "source" / assignment / f"{name}.py"
+    folder = ROOT / "source" / assignment
+    shared = folder / "course_helpers.py"
+    if name != "course_helpers" and shared.exists():
+        # The helpers all assignments share, as the notebook's folder would provide them.
+        load_student_module(assignment, "course_helpers")
+    path = folder / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look modules up by name
@@ -108,11 +113,17 @@ def load_student_module(assignment: str, name: str):
 
 
 def solution_namespace(nb) -> dict:
-    """A notebook's solution cells run in a fresh namespace (only the graded code: no plots)."""
+    """A notebook's graded code run in a fresh namespace (its solution cells and plain function cells: no plots)."""
+    import ast
+
     namespace: dict = {"__name__": "submission"}
     exec("import numpy as np", namespace)
     for cell in nb.cells:
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+        if cell.cell_type != "code":
+            continue
+        # Solution cells, and the cells that only define functions the solutions call (01's `loss`).
+        defines_only = all(isinstance(node, ast.FunctionDef) for node in ast.parse(cell.source).body)
+        if cell.metadata.get("nbgrader", {}).get("solution") or (defines_only and cell.source.strip()):
             exec(cell.source, namespace)
     return namespace
 
@@ -126,7 +137,7 @@ def example_submission(assignment: str, notebook: str, student: str):
     release = nbformat.read(ROOT / "release" / assignment / notebook, as_version=4)
     if student == UNFINISHED:
         return release
-    return submission_from_answer(release, (ROOT / "examples" / assignment / f"{student}.py").read_text())
+    return submission_from_answer(release, example_answer(assignment, student))
 
 
 FULL_MARKS = {"test_forward": 2, "test_dloss_dw": 3, "test_training_curve": 2, "test_seed_run": 1}

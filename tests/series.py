@@ -1,7 +1,8 @@
-"""The later assignments of the series as data: what their checks must find in each example.
+"""The assignments of the series as data: what their checks must find in each example.
 
-`tests/test_series.py` runs the same tests over each of them; the tests that only one
-assignment needs (its sliders, its reference math) stay in `tests/test_assignment_0N.py`.
+`tests/test_series.py` runs the same tests over each of them (and fails when an assignment
+of the registry has no entry here); the tests that only one assignment needs (its sliders,
+its reference math) stay in `tests/test_assignment_0N.py`, `tests/test_grading.py` (01).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 import nbformat
 
 from autograder.course.submissions import UNFINISHED
-from conftest import ROOT, example_submission, solution_namespace
+from conftest import FULL_MARKS, ROOT, example_submission, solution_namespace
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,36 @@ class Assignment:
     def namespace(nb: nbformat.NotebookNode) -> dict:
         return solution_namespace(nb)
 
+
+SHALLOW_NARROW = Assignment(
+    name="01_shallow_narrow",
+    notebook="shallow_narrow.ipynb",
+    helpers="shallow_narrow_helpers",
+    think="think_learning_rate",
+    full_marks=FULL_MARKS,
+    check_of={
+        "test_forward": "shallow_narrow.forward",
+        "test_dloss_dw": "shallow_narrow.dloss_dw",
+        "test_training_curve": "shallow_narrow.training_curve",
+        "test_seed_run": "shallow_narrow.seed_run",
+    },
+    expected_losses={
+        "correct": set(),
+        "sign_flipped": {"test_dloss_dw", "test_training_curve", "test_seed_run"},
+        "missing_factor_2": {"test_dloss_dw", "test_training_curve", "test_seed_run"},
+        "sum_not_mean": {"test_dloss_dw", "test_training_curve", "test_seed_run"},
+        "forward_adds_weights": {"test_forward", "test_training_curve", "test_seed_run"},
+        UNFINISHED: set(FULL_MARKS),
+    },
+    expected_mistakes={
+        ("sign_flipped", "test_dloss_dw"): "grad_sign_flipped",
+        ("missing_factor_2", "test_dloss_dw"): "grad_missing_factor_2",
+        ("sum_not_mean", "test_dloss_dw"): "grad_sum_not_mean",
+        ("forward_adds_weights", "test_forward"): "forward_adds_weights",
+    },
+    autograded=("sign_flipped", "correct"),
+    feedback_says="wrong sign",
+)
 
 LANDSCAPE = Assignment(
     name="02_learning_landscape",
@@ -104,4 +135,4 @@ DEPTH = Assignment(
     feedback_says="0/0",
 )
 
-SERIES = [LANDSCAPE, DEPTH]
+SERIES = [SHALLOW_NARROW, LANDSCAPE, DEPTH]

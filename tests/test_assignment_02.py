@@ -54,7 +54,7 @@ def test_the_points_that_end_at_the_saddle_are_the_ones_training_takes_there() -
 # -- the sliders, headless ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()  # a fresh explorer per test: each test moves its sliders
 def explorer():
     helpers = load_helpers()
     x, y = helpers.gen_samples(10, 1.0, 0.0)

@@ -27,7 +27,7 @@ from typing import Iterator
 import nbformat
 import pytest
 
-from autograder.course.submissions import fill_stubs, method_bodies
+from autograder.course.submissions import example_answer, fill_stubs, method_bodies
 from conftest import ASSIGNMENT, ROOT, Course
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -78,7 +78,7 @@ def free_port() -> int:
 
 def answered(course: Course, student: str, written: str | None = None):
     """The released notebook with an example student's code, and optionally a written answer."""
-    answer = (ROOT / "examples" / ASSIGNMENT / f"{student}.py").read_text()
+    answer = example_answer(ASSIGNMENT, student)
     nb = fill_stubs(course.release_notebook(), list(method_bodies(answer).values()))
     if written is not None:
         think = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "think_learning_rate"]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from pathlib import Path
 
 import psutil
-import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -41,11 +41,12 @@ def run(tmp_path: Path, *sources: str, timeout: int = 20) -> list[str]:
 
 
 def test_kernel_is_an_unprivileged_stranger_to_the_course(tmp_path: Path) -> None:
+    assert (ROOT / "autograder").is_dir() and (ROOT / "nbgrader_config.py").is_file()  # what it must not see
     (tmp_path / "helper.py").write_text("X = 42\n")
     out = run(
         tmp_path,
         "import os; print(os.getuid(), os.getgid())",
-        f"print(os.path.exists({str(ROOT / 'autograder')!r}), os.path.exists({str(ROOT / 'gradebook.db')!r}))",
+        f"print(os.path.exists({str(ROOT / 'autograder')!r}), os.path.exists({str(ROOT / 'nbgrader_config.py')!r}))",
         "from helper import X; print(X)",
         "import autograder",
         "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])",
@@ -59,9 +60,22 @@ def test_kernel_is_an_unprivileged_stranger_to_the_course(tmp_path: Path) -> Non
 
 
 def test_no_network_no_writes_outside_and_a_private_tmp(tmp_path: Path) -> None:
-    out = run(
+    # A real listener on the host's loopback: only isolation can make the connection fail.
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    with server:
+        out = _no_network_run(tmp_path, port)
+    assert out[0] == "refused"
+    assert out[1] == "done"
+    assert "mine" in out[2] and "pytest-of" not in out[2]  # the host's /tmp is out of sight
+    assert out[3].count("job") == 1  # its own job folder only, never another kernel's
+
+
+def _no_network_run(tmp_path: Path, port: int) -> list[str]:
+    return run(
         tmp_path,
-        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\nexcept OSError as e:\n    print('refused')",
+        f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=1)\n"
+        "except OSError as e:\n    print('refused')",
         "import os\nfrom ipykernel.connect import get_connection_file\n"
         "run = os.path.dirname(get_connection_file())  # on the host's disk: sealed once the kernel listens\n"
         "for p in ('/usr/evil', '/etc/evil', os.path.expanduser('~/../evil'), run + '/evil', '/evil'):\n"
@@ -69,10 +83,6 @@ def test_no_network_no_writes_outside_and_a_private_tmp(tmp_path: Path) -> None:
         "open('/tmp/mine', 'w').write('x'); import os; print(sorted(os.listdir('/tmp')))",
         "import os; print(sorted(os.listdir(os.path.dirname(os.path.dirname(os.getcwd())))))",
     )
-    assert out[0] == "refused"
-    assert out[1] == "done"
-    assert "mine" in out[2] and "pytest-of" not in out[2]  # the host's /tmp is out of sight
-    assert out[3].count("job") == 1  # its own job folder only, never another kernel's
 
 
 def test_processes_die_with_the_kernel(tmp_path: Path) -> None:

@@ -56,13 +56,12 @@ except OSError as exc:
 
 
 class FullCourse(Course):
-    """A course as an instructor's clone has it: with the autograder package and the examples."""
+    """A course as an instructor's clone has it: with the autograder package (and so the examples)."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
         shutil.copytree(ROOT / "autograder", root / "autograder", ignore=ignore)
-        shutil.copytree(ROOT / "examples", root / "examples", ignore=ignore)
 
     def configure(self, line: str) -> None:
         with open(self.root / "nbgrader_config.py", "a") as config:
@@ -152,7 +151,7 @@ def test_correct_work_gets_full_marks_and_a_flood_costs_nothing_else(flooded: Fu
 WRONG_BWRAP = 'c.SecureExecute.bwrap = "/nonexistent/bwrap"'
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()  # its own course per test: the first one checks that nothing is recorded
 def no_sandbox(tmp_path_factory: pytest.TempPathFactory) -> FullCourse:
     course = new_course(tmp_path_factory, "nosandbox")
     course.configure(WRONG_BWRAP)

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from autograder.batch import parallel
+from autograder.course.submissions import example_answer
 from conftest import ASSIGNMENT, FULL_MARKS, ROOT, Course
 
 STUDENTS = {"correct": set(), "sign_flipped": {"test_dloss_dw", "test_training_curve", "test_seed_run"}}
@@ -18,7 +19,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Course:
     course = Course(tmp_path_factory.mktemp("parallel"))
     course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
     for student in STUDENTS:
-        course.submit_answer(student, (ROOT / "examples" / ASSIGNMENT / f"{student}.py").read_text())
+        course.submit_answer(student, example_answer(ASSIGNMENT, student))
     course.submit("o'brien “ü” x", course.release_notebook())  # an odd id, handing in the release as it is
     return course
 
@@ -73,7 +74,7 @@ def test_bad_submissions_fail_alone_with_a_message_and_are_recorded_as_nbgrader_
     (broken / "shallow_narrow.ipynb").write_text('{"cells": [')  # truncated JSON
     renamed = batch.submit("renamed", batch.release_notebook())
     (renamed / "shallow_narrow.ipynb").rename(renamed / "my_notebook.ipynb")
-    copied = batch.submit_answer("copied", (ROOT / "examples" / ASSIGNMENT / "correct.py").read_text())
+    copied = batch.submit_answer("copied", example_answer(ASSIGNMENT, "correct"))
     (copied / "shallow_narrow-Copy1.ipynb").write_text("not even JSON")  # JupyterLab's "Duplicate", then edited
     summary = parallel.grade(ASSIGNMENT, root=batch.root, workers=2, force=True, progress=False)
 
@@ -216,7 +217,7 @@ def test_the_parallel_run_records_exactly_what_nbgrader_autograde_records(tmp_pa
     # Same secure path, so the same scores, comments and autograded notebook (verdict details
     # included), cell for cell: recording replays what was sanitized and executed once.
     student = "sign_flipped"
-    answer = (ROOT / "examples" / ASSIGNMENT / f"{student}.py").read_text()
+    answer = example_answer(ASSIGNMENT, student)
     (tmp_path / "nbgrader").mkdir()
     (tmp_path / "parallel").mkdir()
     by_nbgrader, by_us = Course(tmp_path / "nbgrader"), Course(tmp_path / "parallel")
@@ -302,6 +303,6 @@ def test_a_worker_runs_the_student_s_code_in_the_sandbox() -> None:
     nb = new_notebook(cells=[new_code_cell(code)])
     settings = parallel._execute_settings(parallel.course_config())
     outcome = parallel.execute_job(parallel.Job("ann", ASSIGNMENT, "nb", pickle.dumps(nb), {}, settings))
-    assert outcome.nb is not None, outcome.error
-    uid, sees_the_course = outcome.nb.cells[0].outputs[0]["text"].split()
+    assert outcome.executed is not None, outcome.error
+    uid, sees_the_course = outcome.executed.cells[0].outputs[0]["text"].split()
     assert sees_the_course == "False" and int(uid) != os.getuid()

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from autograder.batch import parallel
-from conftest import ASSIGNMENT, FULL_MARKS, ROOT, Course
+from autograder.course.submissions import example_answer
+from conftest import ASSIGNMENT, FULL_MARKS, Course
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 pytestmark = pytest.mark.postgres
@@ -63,7 +64,7 @@ def test_parallel_grading_writes_into_postgresql(postgres_url: str, tmp_path: Pa
     course.db_url = postgres_url
     course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
     for student in ("correct", "sign_flipped"):
-        course.submit_answer(student, (ROOT / "examples" / ASSIGNMENT / f"{student}.py").read_text())
+        course.submit_answer(student, example_answer(ASSIGNMENT, student))
     summary = parallel.grade(ASSIGNMENT, root=course.root, workers=2, force=True, progress=False)
     assert not summary.failed, summary.failed
     assert not (tmp_path / "gradebook.db").exists(), "nothing may fall back to SQLite"

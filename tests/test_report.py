@@ -14,14 +14,14 @@ import pytest
 
 from autograder.core import checks
 from autograder.reports import class_report as report
-from autograder.course.submissions import fill_stubs, method_bodies
-from conftest import ASSIGNMENT, ROOT
+from autograder.course.submissions import example_answer, fill_stubs, method_bodies
+from conftest import ASSIGNMENT
 
 ODD = "Zoë <b>\"O'Hara\" & co"
 """A student id with everything that must be escaped in HTML (nbgrader accepts it as a folder name)."""
 
-RIGHT = (ROOT / "examples" / ASSIGNMENT / "correct.py").read_text()
-SIGN_FLIPPED = (ROOT / "examples" / ASSIGNMENT / "sign_flipped.py").read_text()
+RIGHT = example_answer(ASSIGNMENT, "correct")
+SIGN_FLIPPED = example_answer(ASSIGNMENT, "sign_flipped")
 ADDS_AND_FLIPPED = SIGN_FLIPPED.replace("y = self.w1 * self.w2 * x", "y = (self.w1 + self.w2) * x")
 """Two mistakes at once: the forward pass adds the weights, the gradients have the wrong sign."""
 
@@ -102,7 +102,8 @@ def test_report_is_one_self_contained_file(page: str) -> None:
 
 def test_student_ids_are_escaped(page: str) -> None:
     assert ODD not in page and "<b>\"O'Hara\"" not in page
-    assert "Zoë &lt;b&gt;&quot;O&#x27;Hara&quot; &amp; co" in page
+    # Escaped by Jinja2's autoescaping (MarkupSafe writes quotes as &#34; and &#39;).
+    assert "Zoë &lt;b&gt;&#34;O&#39;Hara&#34; &amp; co" in page
     students = {row["student"] for row in Tables(page).table("student")}
     assert students == set(STUDENTS)
 
@@ -175,7 +176,7 @@ def test_rendering_escapes_everything_and_names_unknown_codes() -> None:
     row.mistakes = {"code\"<x>": ["check<&>"]}
     data = report.ClassData("a<b>", True, 2.0, [report.TestColumn("t<1>", 2.0, manual=False)], [row], 0)
     page = report.render(data)
-    assert "<script" not in page and "alert(&#x27;x&#x27;)" in page
+    assert "<script" not in page and "alert(&#39;x&#39;)" in page
     assert "a&lt;b&gt;" in page and "t&lt;1&gt;" in page and "check&lt;&amp;&gt;" in page
     mistakes = Tables(page).table("mistake")
     assert mistakes[0]["mistake"] == 'code"<x>' and "not in the current catalogue" in mistakes[0]["what it is"]

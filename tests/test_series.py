@@ -23,6 +23,10 @@ def _id(value: object) -> str:
     return value.name if isinstance(value, Assignment) else str(value)
 
 
+def test_every_assignment_of_the_registry_is_in_the_series() -> None:
+    assert sorted(a.name for a in SERIES) == sorted(a.name for a in checks.registry().values())
+
+
 @pytest.mark.parametrize("assignment", SERIES, ids=_id)
 def test_every_example_has_an_expectation(assignment: Assignment) -> None:
     assert set(example_students(assignment.name)) == set(assignment.expected_losses)

@@ -124,6 +124,7 @@ def test_each_visible_check_fails_only_for_its_own_function(executed) -> None:
 
 def test_failed_checks_say_what_is_wrong_on_the_first_line(executed) -> None:
     answer, nb = executed
+    seen = set()
     for cell in nb.cells:
         for error in errors(cell):
             if error.ename != "AssertionError":
@@ -132,7 +133,9 @@ def test_failed_checks_say_what_is_wrong_on_the_first_line(executed) -> None:
             expected = FIRST_LINE.get((answer, grade_id(cell)))
             if expected:
                 assert error.evalue.splitlines()[0].startswith(expected), error.evalue
+                seen.add(grade_id(cell))
             assert "-10.5" not in error.evalue and "1.25" not in error.evalue  # never the right value
+    assert seen == {t for a, t in FIRST_LINE if a == answer}  # every expected message came, as an assertion
 
 
 def test_no_empty_figure_after_an_error(executed) -> None:

@@ -27,7 +27,7 @@ class ReferenceModel:
         return loss_log, weight_log
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()  # a fresh explorer per test: each test moves its sliders
 def explorer():
     helpers = load_student_module("01_shallow_narrow", "shallow_narrow_helpers")
     x, y = reference.gen_samples(73, 2.0, 0.2)

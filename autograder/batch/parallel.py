@@ -429,15 +429,63 @@ class _Student:
     retry: bool = False  # the grader failed it: leave it unrecorded, for the next run
 
 
-def _progress(done: int, total: int, started: float, summary: Summary) -> None:
-    width = 30
-    filled = int(width * done / total) if total else width
-    rate = done / max(time.perf_counter() - started, 1e-9)
-    left = (total - done) / rate if rate > 0 and done else float("nan")
-    eta = "--:--" if left != left else f"{int(left) // 60}:{int(left) % 60:02d}"
-    bar = "#" * filled + "." * (width - filled)
-    sys.stderr.write(f"\r[{bar}] {done}/{total} done, {len(summary.failed)} failed, ETA {eta} ")
-    sys.stderr.flush()
+def _progress(done: int, total: int, started: float, summary: Summary, end: bool = False) -> None:
+    """Show how far a run is, on stderr: called after each finished submission, and once with `end`.
+
+    On a terminal, a rich progress bar (bar, count, failures, time left), redrawn in
+    place and left on screen at the end; ``NO_COLOR`` takes its colours away.  Anywhere
+    else (a log, CI, a test capturing stderr) nothing while grading, so a log gets no
+    redrawn-bar noise, and one plain line at the end.
+
+    Parameters
+    ----------
+    done, total : int
+        Submissions finished so far, and to grade in this run.
+    started : float
+        ``time.perf_counter()`` when the run started.
+    summary : Summary
+        The run so far (its failures are counted).
+    end : bool
+        The run is over (finished, interrupted or failed): close the bar.
+    """
+    global _BAR
+    failed = len(summary.failed)
+    if end:
+        bar, _BAR = _BAR, None
+        if bar is not None:
+            bar.update(bar.task_ids[0], completed=done, failed=failed)
+            bar.stop()  # also gives stdout and stderr back
+        elif total:
+            sys.stderr.write(f"{done}/{total} submissions done, {failed} failed, "
+                             f"{time.perf_counter() - started:.1f} s\n")
+        return
+    if _BAR is not None:
+        _BAR.update(_BAR.task_ids[0], completed=done, failed=failed)
+        return
+    # Imported here: worker processes import this module and never draw.
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    if not console.is_interactive:  # not a terminal, or TERM=dumb, or TTY_INTERACTIVE=0
+        return
+    _BAR = Progress(
+        BarColumn(complete_style="blue", finished_style="green"),  # not rich's default red: nothing failed
+        MofNCompleteColumn(),
+        TextColumn("done, {task.fields[failed]} failed, ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        # The time left from the mean pace since the first finished submission, not from the
+        # last 30 s only: one notebook may take longer than that.
+        speed_estimate_period=24 * 3600,
+    )
+    task = _BAR.add_task("grading", total=total, failed=failed)
+    _BAR.update(task, completed=done)  # before the first drawing, which would show 0 done
+    _BAR.start()
+
+
+_BAR: Any = None
+"""The progress bar of the run in progress on a terminal (a ``rich.progress.Progress``), else None."""
 
 
 class _Workers:
@@ -693,7 +741,7 @@ def grade(
         pool.stop(now=interrupted)
         summary.elapsed = time.perf_counter() - started
         if progress:
-            sys.stderr.write("\n")
+            _progress(finished, len(todo), started, summary, end=True)
     if interrupted:
         raise GradingInterrupted(summary)
     return summary

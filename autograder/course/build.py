@@ -4,13 +4,18 @@
   ``nbgrader generate_assignment`` (solutions and hidden tests stripped).
 - ``notebooks/<assignment>/``: the published worked solution: the instructor
   notebook with its solution markers and hidden tests removed, executed.
+- ``source/<assignment>/course_helpers.py``: a copy of ``source/course_helpers.py``,
+  the student helpers the assignments share, in each assignment folder whose modules
+  import it.  A notebook, and the grader's sandbox, sees its own folder only, so the
+  folder carries the copy, and nbgrader releases it with the rest of the folder.
 
 Staleness is judged on cell sources only: outputs (plots, timings) change from
-run to run and mean nothing here.
+run to run and mean nothing here.  Every other generated file must match byte for byte.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -26,6 +31,14 @@ SOURCE = ROOT / "source"
 RELEASE = ROOT / "release"
 NOTEBOOKS = ROOT / "notebooks"
 
+SHARED = SOURCE / "course_helpers.py"
+"""The student helpers the assignments share: written once, copied into each assignment folder that imports it.
+
+A file, not a folder, so that neither :func:`assignments` nor nbgrader takes it for an assignment.
+"""
+GENERATED = f"# generated from source/{SHARED.name}: edit that file, then run make build\n"
+"""The first line of every copy of :data:`SHARED`."""
+
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
@@ -33,6 +46,59 @@ HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 def assignments() -> list[str]:
     """Names of the assignments in source/, in course order."""
     return sorted(p.name for p in SOURCE.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def shared_copy() -> bytes:
+    """What every copy of :data:`SHARED` holds: the line :data:`GENERATED`, then the file."""
+    return GENERATED.encode() + SHARED.read_bytes()
+
+
+def _is_copy(path: Path) -> bool:
+    """Whether `path` is a generated copy of :data:`SHARED` (so `build` may replace or remove it)."""
+    try:
+        with path.open("rb") as f:
+            return f.readline() == GENERATED.encode()
+    except OSError:  # missing
+        return False
+
+
+def needs_shared(folder: Path) -> bool:
+    """Whether a module of `folder` (an assignment folder of source/) imports :data:`SHARED`."""
+
+    def imports_it(path: Path) -> bool:
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.Import) and any(a.name == SHARED.stem for a in node.names):
+                return True
+            if isinstance(node, ast.ImportFrom) and node.module == SHARED.stem and not node.level:
+                return True
+        return False
+
+    return any(imports_it(path) for path in sorted(folder.glob("*.py")) if path.name != SHARED.name)
+
+
+def sync_shared(folder: Path) -> None:
+    """Copy :data:`SHARED` into `folder` if one of its modules imports it; else remove a copy left from before."""
+    copy = folder / SHARED.name
+    if needs_shared(folder):
+        copy.write_bytes(shared_copy())
+    elif _is_copy(copy):
+        copy.unlink()
+
+
+def stale_shared_copies(assignment: str) -> list[str]:
+    """The copies of :data:`SHARED` in source/, release/ and notebooks/ of `assignment` that a build would change.
+
+    A copy that differs from :data:`SHARED` or is missing, where the assignment imports it;
+    a generated copy left over, where it does not.  Cheap (no nbgrader run), unlike
+    :func:`stale_files`, which reports these among the rest.
+    """
+    copies = [folder / assignment / SHARED.name for folder in (SOURCE, RELEASE, NOTEBOOKS)]
+    if needs_shared(SOURCE / assignment):
+        expected = shared_copy()
+        stale = [copy for copy in copies if not copy.is_file() or copy.read_bytes() != expected]
+    else:
+        stale = [copy for copy in copies if _is_copy(copy)]
+    return [str(copy.relative_to(ROOT)) for copy in stale]
 
 
 def nbgrader(*args: str, root: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -111,6 +177,10 @@ def build_notebooks(assignment: str, timeout: int = 300) -> Path:
 def build(selected: list[str] | None = None) -> None:
     """Regenerate release/ and notebooks/ for the selected assignments (all by default)."""
     for assignment in selected or assignments():
+        # First: nbgrader releases, and the worked solution runs with, the files of source/<assignment>/.
+        if needs_shared(SOURCE / assignment):
+            print(f"[build] source/{assignment}/{SHARED.name}  (copy of source/{SHARED.name})")
+        sync_shared(SOURCE / assignment)
         print(f"[build] release/{assignment}  (nbgrader generate_assignment)")
         generate_release(assignment)
         print(f"[build] notebooks/{assignment}  (worked solution, executed)")
@@ -128,27 +198,30 @@ def release_cells(nb: NotebookNode) -> list[tuple[str, str, str]]:
 
 
 def stale_files(assignment: str) -> list[str]:
-    """Files of release/ and notebooks/ that do not match a fresh build from source/.
+    """Generated files of `assignment` that do not match a fresh build from source/.
 
+    That is the copy of :data:`SHARED` in source/<assignment>/, and release/ and notebooks/.
     The release is regenerated in a scratch course folder with its own gradebook,
     so checking never touches the real one.
     """
-    problems: list[str] = []
+    problems = stale_shared_copies(assignment)
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
-        shutil.copytree(SOURCE / assignment, scratch / "source" / assignment)
+        fresh_source = scratch / "source" / assignment
+        shutil.copytree(SOURCE / assignment, fresh_source)
+        sync_shared(fresh_source)  # as `build` would: a stale copy in source/ is not the reference
         fresh = generate_release(assignment, root=scratch, db_url=f"sqlite:///{scratch / 'gradebook.db'}")
         problems += _compare_folder(fresh, RELEASE / assignment, "release", compare_notebook=release_cells)
+        for path in sorted(fresh_source.glob("*.py")):
+            published = NOTEBOOKS / assignment / path.name
+            if not published.exists() or published.read_bytes() != path.read_bytes():
+                problems.append(str(published.relative_to(ROOT)))
     for path in sorted((SOURCE / assignment).glob("*.ipynb")):
         expected = cell_sources(worked_solution(nbformat.read(path, as_version=4)))
         published = NOTEBOOKS / assignment / path.name
         if not published.exists() or cell_sources(nbformat.read(published, as_version=4)) != expected:
             problems.append(str(published.relative_to(ROOT)))
-    for path in sorted((SOURCE / assignment).glob("*.py")):
-        published = NOTEBOOKS / assignment / path.name
-        if not published.exists() or published.read_bytes() != path.read_bytes():
-            problems.append(str(published.relative_to(ROOT)))
-    return problems
+    return list(dict.fromkeys(problems))  # a stale shared copy is found twice: name it once
 
 
 def _compare_folder(fresh: Path, committed: Path, label: str, compare_notebook) -> list[str]:  # type: ignore[no-untyped-def]

@@ -1,6 +1,7 @@
 """Make student submissions: a released notebook with an answer filled in.
 
-An answer file (``examples/<assignment>/<student>.py``) defines the methods the
+An answer file (``autograder/assignments/<topic>/examples/<student>.py``: each
+assignment keeps its example students in its own folder) defines the methods the
 student writes, as top-level functions (``def forward(self, x): ...``).  Their
 bodies replace the ``raise NotImplementedError()`` stubs of the released
 notebook, in the order the stubs appear.  An optional ``WRITTEN_ANSWERS`` list
@@ -21,7 +22,6 @@ from nbformat import NotebookNode
 
 from .build import RELEASE, ROOT
 
-EXAMPLES = ROOT / "examples"
 STUB = "# YOUR CODE HERE\n"
 STUB_RAISE = "raise NotImplementedError()"
 UNFINISHED = "unfinished"
@@ -102,9 +102,27 @@ def fill_stubs(release: NotebookNode, bodies: list[str]) -> NotebookNode:
     return nb
 
 
+def examples_folder(assignment: str) -> Path:
+    """The folder of an assignment's example answers (``examples/`` in its package)."""
+    import importlib
+
+    from ..core.checks import ASSIGNMENTS_PACKAGE, registry
+
+    topic = next((t for t, a in registry().items() if a.name == assignment), None)
+    if topic is None:
+        raise ValueError(f"no assignment {assignment!r} in the registry")
+    package = importlib.import_module(f"{ASSIGNMENTS_PACKAGE}.{topic}")
+    return Path(package.__file__).parent / "examples"  # type: ignore[arg-type]
+
+
+def example_answer(assignment: str, student: str) -> str:
+    """The answer file of one example student of an assignment."""
+    return (examples_folder(assignment) / f"{student}.py").read_text()
+
+
 def example_students(assignment: str) -> list[str]:
     """The example students of an assignment: one per answer file, plus the unfinished one."""
-    return sorted(p.stem for p in (EXAMPLES / assignment).glob("*.py")) + [UNFINISHED]
+    return sorted(p.stem for p in examples_folder(assignment).glob("*.py")) + [UNFINISHED]
 
 
 def submit_examples(assignment: str, submitted: Path = ROOT / "submitted") -> list[str]:
@@ -124,7 +142,7 @@ def submit_examples(assignment: str, submitted: Path = ROOT / "submitted") -> li
         shutil.copytree(release_dir, dest)
         if student == UNFINISHED:
             continue
-        answer = (EXAMPLES / assignment / f"{student}.py").read_text()
+        answer = example_answer(assignment, student)
         for path in dest.glob("*.ipynb"):
             nbformat.write(submission_from_answer(nbformat.read(path, as_version=4), answer), path)
     return students

@@ -9,6 +9,8 @@
   nbgrader metadata right.
 - :class:`HideHiddenTests`, :class:`DrawCurves` (:mod:`.feedback`) -- generate_feedback.
 - :mod:`.cells` -- what they share: graded test cells and the outputs a verdict is written as.
+- :mod:`.workspace`, :mod:`.output_cap` -- two concerns of ``SecureExecute``: the kernel's private copy of
+  the submission, and the cap on what a cell keeps.
 """
 
 from .cells import GraderFailure

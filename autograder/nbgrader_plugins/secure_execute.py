@@ -54,39 +54,14 @@ from traitlets import Bool, Integer, Type, Unicode, default
 
 from ..core import checks, probe
 from ..core.verdict import Verdict
-from ..upstream import ExecuteHooks
 from ..kernels.sandbox import FIGURES_ENV, UNPROTECTED_NOTICE, SandboxUnavailable, require_isolation
+from ..upstream import ExecuteHooks
 from .cells import RESTART_HINT, GraderFailure, is_checked_test, mark_unprotected, unchecked_tests, verdict_outputs
-
-_STORED_MESSAGES = frozenset({"stream", "display_data", "execute_result", "error", "update_display_data"})
-"""iopub messages whose content nbclient keeps (in outputs, or in other outputs through display ids)."""
-
+from .output_cap import OutputCap
+from .workspace import copy_submission, linked_in_submission
 
 def _failure_output(ename: str, message: str) -> NotebookNode:
     return new_output("error", ename=ename, evalue=message, traceback=[f"\x1b[0;31m{ename}\x1b[0m: {message}"])
-
-
-def _message_size(msg: dict[str, Any], limit: int) -> int:
-    """Bytes of text and buffers a kernel message carries, counted up to just past `limit`.
-
-    No serialisation: a flood is measured without being copied again.
-    """
-    size = sum(len(b) for b in msg.get("buffers") or [] if isinstance(b, (bytes, bytearray, memoryview)))
-    stack: list[Any] = [msg.get("content")]
-    while stack and size <= limit:
-        item = stack.pop()
-        if isinstance(item, (str, bytes)):
-            size += len(item)
-        elif isinstance(item, dict):
-            size += 8 * len(item)
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            size += 8 * len(item)
-            stack.extend(item)
-        else:
-            size += 8
-    return size
 
 
 _WARNED: set[type] = set()
@@ -104,7 +79,7 @@ def _sandbox_manager_class() -> type:
     return SandboxedKernelManager
 
 
-class SecureExecute(ExecuteHooks, Execute):
+class SecureExecute(ExecuteHooks, OutputCap, Execute):
     """nbgrader's ``Execute``, with verdicts decided outside a sandboxed kernel."""
 
     kernel_manager_class = Type(
@@ -122,7 +97,8 @@ class SecureExecute(ExecuteHooks, Execute):
     notebook_timeout = Integer(
         None,
         allow_none=True,
-        help="Seconds one notebook may take in all (default: 20 cell timeouts); the cells after that "
+        help="Seconds one notebook may take in all (default: 20 cell timeouts), counted from when its first "
+        "kernel is ready (starting a kernel is the grader's time, not the student's); the cells after that "
         "are not run and score 0, so one submission cannot hold up the grading of the others for long.",
     ).tag(config=True)
 
@@ -210,7 +186,8 @@ class SecureExecute(ExecuteHooks, Execute):
             try:
                 # The kernel works on a private copy: nothing it writes reaches the autograded
                 # folder or another student's files.
-                self._copy_submission(source_dir, workdir, resources)
+                leave_out = linked_in_submission(self.config, resources.get("nbgrader", {}))
+                copy_submission(source_dir, workdir, leave_out)
                 resources.setdefault("metadata", {})["path"] = workdir
                 self.reset_execution_trackers()
                 self.check_assign_resources(resources)
@@ -242,54 +219,6 @@ class SecureExecute(ExecuteHooks, Execute):
         except SandboxUnavailable as exc:
             raise GraderFailure(str(exc)) from exc
 
-    def _copy_submission(self, source_dir: str, workdir: str, resources: ResourcesDict) -> None:
-        """Copy the submission's files (not its notebooks) into the kernel's private folder.
-
-        Symbolic links are copied as links, so they point nowhere in the sandbox.
-        nbgrader itself copies the *target* of a link a student handed in into the
-        autograded folder; such files are left out (unless nbgrader replaced them
-        with the assignment's own version), or a link to the instructor's notebook
-        or the gradebook would hand the kernel their contents.
-        """
-        handed_in = self._linked_in_submission(resources)
-        for dirpath, dirnames, filenames in os.walk(source_dir):
-            rel_dir = os.path.relpath(dirpath, source_dir)
-            os.makedirs(os.path.join(workdir, rel_dir), exist_ok=True)
-            for name in dirnames + filenames:
-                src, rel = os.path.join(dirpath, name), os.path.normpath(os.path.join(rel_dir, name))
-                dest = os.path.join(workdir, rel)
-                if os.path.islink(src):
-                    os.symlink(os.readlink(src), dest)
-                elif name in filenames and not name.endswith(".ipynb") and rel not in handed_in:
-                    if os.path.isfile(src):  # never a FIFO or a device: reading one would hang or worse
-                        shutil.copy2(src, dest)
-            dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
-
-    def _linked_in_submission(self, resources: ResourcesDict) -> set[str]:
-        """Relative paths that were symlinks in the submitted folder and are not the assignment's own files."""
-        info = resources.get("nbgrader", {})
-        if "student" not in info or "assignment" not in info:
-            return set()
-        try:
-            from nbgrader.coursedir import CourseDirectory
-
-            coursedir = CourseDirectory(config=self.config)
-            submitted = coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"])
-            source = coursedir.format_path(coursedir.source_directory, ".", info["assignment"])
-        except Exception:  # noqa: BLE001 - no course directory (e.g. a parallel worker)
-            return set()
-        # nbgrader walks the submission as os.walk does (not into linked folders) and copies each file.
-        linked = {
-            os.path.normpath(os.path.relpath(os.path.join(d, f), submitted))
-            for d, _, fs in os.walk(submitted)
-            for f in fs
-            if os.path.islink(os.path.join(d, f))
-        }
-        own = {
-            os.path.normpath(os.path.relpath(os.path.join(d, f), source)) for d, _, fs in os.walk(source) for f in fs
-        }
-        return linked - own
-
     def _out_of_time(self, index: int) -> bool:
         """Past the notebook's time budget: fail the cells from `index` on and say so."""
         if self._deadline is None or time.monotonic() < self._deadline:
@@ -303,7 +232,7 @@ class SecureExecute(ExecuteHooks, Execute):
         self._budget = self.notebook_timeout
         if self._budget is None and self.timeout:
             self._budget = 20 * self.timeout
-        self._deadline = time.monotonic() + self._budget if self._budget and self._budget > 0 else None
+        self._deadline = None  # set when the first kernel is ready
         index, deaths = 0, 0
         while index < len(nb.cells):
             self._position = index
@@ -332,6 +261,8 @@ class SecureExecute(ExecuteHooks, Execute):
                     "ipykernel_launcher.py, numpy.py or random.py?",
                 )
                 return
+            if self._deadline is None and self._budget and self._budget > 0:
+                self._deadline = time.monotonic() + self._budget
             stuck = False
             try:
                 if deaths and not self._replay(nb):
@@ -543,50 +474,6 @@ class SecureExecute(ExecuteHooks, Execute):
         except Exception:  # noqa: BLE001 - a payload the judge cannot read is the student's loss only
             self.log.warning("Check %s of %s could not be judged:\n%s", name, self._student, traceback.format_exc())
             return Verdict(0.0, "The test's result is malformed and could not be judged, so it scores 0.")
-
-    # -- output cap ----------------------------------------------------------------------------
-
-    def _reset_output_budget(self, probing: bool = False) -> None:
-        self._output_bytes: dict[int, int] = {}
-        self._probing = probing
-        self._payloads = 0
-
-    def process_message(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> Any:
-        """Keep at most :attr:`max_output_bytes` of output (and widget state) per cell; note the cut once.
-
-        During a probe, up to two outputs of the probe's type pass beside that budget, so
-        a print flood cannot hide the probe's payload (two already make the payload invalid).
-        """
-        msg_type = msg.get("msg_type") or msg.get("header", {}).get("msg_type", "")
-        if msg_type in _STORED_MESSAGES or msg_type.startswith("comm"):
-            size = _message_size(msg, self.max_output_bytes)
-            data = (msg.get("content") or {}).get("data")
-            if (
-                self._probing
-                and msg_type == "display_data"
-                and isinstance(data, dict)
-                and probe.MIME_TYPE in data
-                and self._payloads < 2
-                and size <= self.max_output_bytes
-            ):
-                self._payloads += 1
-                return super().process_message(msg, cell, cell_index)
-            used = self._output_bytes.get(cell_index, 0)
-            if used + size > self.max_output_bytes:
-                if used <= self.max_output_bytes:
-                    content = msg.get("content") or {}
-                    room = self.max_output_bytes - used
-                    if msg_type == "stream" and room > 0 and isinstance(content.get("text"), str):
-                        # the start of the flood is kept: often what the student needs to see
-                        start = {**msg, "content": {**content, "text": content["text"][:room]}}
-                        super().process_message(start, cell, cell_index)
-                    note = f"[output truncated by the grader after {self.max_output_bytes} bytes]\n"
-                    cell.outputs.append(new_output("stream", name="stdout", text=note))
-                    self._output_bytes[cell_index] = self.max_output_bytes + 1
-                return None
-            self._output_bytes[cell_index] = used + size
-        return super().process_message(msg, cell, cell_index)
-
 
 def require_sandbox(**_: Any) -> None:
     """``c.Autograde.pre_convert_hook``: stop ``nbgrader autograde`` before it records anything.

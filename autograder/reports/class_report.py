@@ -10,7 +10,8 @@ It reads two things nbgrader leaves behind after ``nbgrader autograde``:
   which says which known mistakes the grader diagnosed.
 
 and writes a single HTML file (inline CSS, plots embedded as base64 PNG, nothing
-fetched from anywhere): the score distribution, the pass rate of each test, how
+fetched from anywhere), rendered from the Jinja2 template ``templates/class_report.html.j2``
+with autoescaping on: the score distribution, the pass rate of each test, how
 many students made each diagnosed mistake, and one row per student.
 
 Usage::
@@ -22,7 +23,7 @@ Usage::
 from __future__ import annotations
 
 import base64
-import html
+import functools
 import io
 import json
 import statistics
@@ -30,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
+
+import jinja2
 
 from ..core.checks import all_mistakes
 from ..core.mistakes import Mistake
@@ -257,35 +260,64 @@ def _bar_chart(labels: list[str], values: list[float], title: str, xlabel: str, 
 
 # -- the HTML ------------------------------------------------------------------------------
 
-CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 70em;
-       color: #222; padding: 0 1em; }
-h1 { margin-bottom: 0.2em; } .sub { color: #666; margin-top: 0; }
-table { border-collapse: collapse; margin: 0.8em 0 1.6em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.pass { background: #e7f6e7; } td.fail { background: #fbe9e9; } td.partial { background: #fff6dc; }
-td.pending { background: #eef0fb; } code { font-size: 0.92em; }
-.summary { display: flex; gap: 1.2em; flex-wrap: wrap; padding: 0; }
-.summary li { list-style: none; border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 0.9em; }
-.summary b { display: block; font-size: 1.4em; } .note { color: #8a5a00; } img { max-width: 100%; }
-"""
+TEMPLATE = "class_report.html.j2"
+"""The page, in ``autograder/reports/templates/`` (its stylesheet, inlined, beside it)."""
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The Jinja2 environment of the report's templates, made once.
+
+    Autoescaping is on for the HTML templates (and for any other, to fail safe):
+    student ids, cell names and mistake codes come from submissions and from the
+    gradebook, so none of them may reach the page unescaped.
+    """
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(__package__ or "autograder.reports", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default=True),
+        undefined=jinja2.StrictUndefined,  # a misspelt name fails the report instead of leaving a blank
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.globals["pct"] = _pct
+    env.globals["notes"] = _notes
+    return env
 
 
-def _img(png: str, alt: str) -> str:
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{png}">'
+def _num(value: float, spec: str = "g") -> str:
+    """A number as ``format`` writes it with `spec` (the template's ``num`` filter: ``2.0`` -> ``2``)."""
+    return format(value, spec)
 
 
 def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "–"
 
 
-def _mistake_counts(data: ClassData) -> list[tuple[str, int, list[str]]]:
-    """``(code, students, checks)`` of each diagnosed mistake, most frequent first."""
+def _notes(row: StudentRow) -> list[str]:
+    """What the instructor should know about one submission, for its "notes" cell."""
+    notes = []
+    if row.notebook_missing:
+        notes.append("no autograded notebook")
+    if row.unreadable:
+        notes.append("unreadable: " + ", ".join(row.unreadable))
+    if row.pending:
+        notes.append("manual grading pending")
+    return notes
+
+
+@dataclass
+class MistakeCount:
+    """One diagnosed mistake across the class."""
+
+    code: str
+    students: int
+    checks: list[str]
+    """The checks whose verdict named it, first seen first."""
+
+
+def _mistake_counts(data: ClassData) -> list[MistakeCount]:
+    """Each diagnosed mistake and how many students made it, most frequent first."""
     students: dict[str, int] = {}
     checks: dict[str, list[str]] = {}
     for row in data.rows:
@@ -293,7 +325,7 @@ def _mistake_counts(data: ClassData) -> list[tuple[str, int, list[str]]]:
             students[code] = students.get(code, 0) + 1
             checks.setdefault(code, [])
             checks[code] += [c for c in where if c not in checks[code]]
-    return sorted(((c, n, checks[c]) for c, n in students.items()), key=lambda t: (-t[1], t[0]))
+    return sorted((MistakeCount(c, n, checks[c]) for c, n in students.items()), key=lambda m: (-m.students, m.code))
 
 
 def catalogue() -> dict[str, Mistake]:
@@ -306,140 +338,77 @@ def _title(code: str, known: dict[str, Mistake] | None = None) -> str:
     return mistake.title if mistake else "(not in the current catalogue)"
 
 
-def _test_stats(data: ClassData, column: TestColumn) -> tuple[int, int, int, float | None]:
-    """``(passed, graded, pending, mean score)`` of one graded cell."""
+@dataclass
+class ColumnStats:
+    """How the class did on one graded cell."""
+
+    column: TestColumn
+    passed: int
+    graded: int
+    waiting: int
+    """Answers still to grade by hand."""
+    mean: float | None
+    """Mean score of the graded answers (None: none graded yet)."""
+
+
+def _test_stats(data: ClassData, column: TestColumn) -> ColumnStats:
+    """How the class did on one graded cell."""
     results = [r.tests[column.name] for r in data.rows if column.name in r.tests]
     graded = [t for t in results if not t.pending and t.score is not None]
     mean = statistics.fmean(t.score for t in graded) if graded else None  # type: ignore[misc]
-    return sum(t.passed for t in graded), len(graded), sum(t.pending for t in results), mean
+    return ColumnStats(column, sum(t.passed for t in graded), len(graded), sum(t.pending for t in results), mean)
 
 
 def render(data: ClassData) -> str:
-    """The report's HTML for collected data."""
-    n = len(data.rows)
+    """The report's HTML for collected data.
+
+    Parameters
+    ----------
+    data : ClassData
+        What :func:`collect` read.
+
+    Returns
+    -------
+    str
+        One self-contained HTML page, rendered from ``templates/class_report.html.j2``.
+    """
     known = catalogue()
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Class report: {_e(data.assignment)}</title>",
-        f"<style>{CSS}</style></head><body>",
-        f"<h1>Class report: {_e(data.assignment)}</h1>",
-        f'<p class="sub">From the gradebook and the autograded notebooks, {when}.</p>',
-    ]
-    if not data.known:
-        out.append(f"<p>The gradebook has no assignment named <code>{_e(data.assignment)}</code>: no submissions.</p>")
-    if not n:
-        if data.known:
-            out.append("<p>No submissions for this assignment yet.</p>")
-        out.append("</body></html>")
-        return "\n".join(out)
-
-    scores = [r.score for r in data.rows]
-    pending = [r for r in data.rows if r.pending]
-    missing = [r for r in data.rows if r.notebook_missing]
-    counts = _mistake_counts(data)
-    out.append('<ul class="summary">')
-    out.append(f"<li><b>{n}</b>submissions</li>")
-    out.append(f"<li><b>{statistics.fmean(scores):.3g}</b>mean score (of {data.max_score:g})</li>")
-    out.append(f"<li><b>{statistics.median(scores):.3g}</b>median score</li>")
-    out.append(f"<li><b>{sum(s >= data.max_score for s in scores)}</b>full marks</li>")
-    out.append(f"<li><b>{len(pending)}</b>awaiting manual grading</li>")
-    out.append(f"<li><b>{sum(1 for r in data.rows if r.mistakes)}</b>with a diagnosed mistake</li>")
-    out.append("</ul>")
-    if data.students_without_submission:
-        out.append(f"<p>{data.students_without_submission} student(s) in the gradebook have not submitted.</p>")
-    if pending:
-        out.append(
-            f'<p class="note">{len(pending)} submission(s) have answers still to grade by hand: '
-            "their totals count those answers as 0 for now.</p>"
-        )
-    if missing:
-        out.append(
-            f'<p class="note">No autograded notebook found for {len(missing)} submission(s): '
-            "their mistakes are unknown (were they autograded into this folder?).</p>"
-        )
-
-    out.append("<h2>Scores</h2>")
-    out.append(_img(_score_histogram(data), "Histogram of total scores"))
-
-    out.append("<h2>Tests</h2>")
-    out.append(
-        "<table><tr><th>test</th><th>points</th><th>kind</th><th>passed</th><th>graded</th>"
-        "<th>pass rate</th><th>mean score</th><th>awaiting grading</th></tr>"
-    )
-    auto_labels, auto_rates = [], []
-    for column in data.tests:
-        passed, graded, waiting, mean = _test_stats(data, column)
-        if not column.manual:
-            auto_labels.append(column.name)
-            auto_rates.append(100 * passed / graded if graded else 0.0)
-        out.append(
-            f"<tr><td><code>{_e(column.name)}</code></td><td class='num'>{column.max_score:g}</td>"
-            f"<td>{'manual' if column.manual else 'autograded'}</td><td class='num'>{passed}</td>"
-            f"<td class='num'>{graded}</td><td class='num'>{_pct(passed, graded)}</td>"
-            f"<td class='num'>{'–' if mean is None else f'{mean:.3g}'}</td><td class='num'>{waiting}</td></tr>"
-        )
-    out.append("</table>")
-    if auto_labels:
-        out.append(
-            _img(
-                _bar_chart(auto_labels, auto_rates, "Pass rate per test", "% of students with full marks", 100),
+    context: dict[str, Any] = {
+        "data": data,
+        "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "title": lambda code: _title(code, known),
+    }
+    if data.rows:  # the figures and statistics only exist with submissions
+        scores = [r.score for r in data.rows]
+        tests = [_test_stats(data, column) for column in data.tests]
+        auto = [t for t in tests if not t.column.manual]
+        counts = _mistake_counts(data)
+        context |= {
+            "mean": statistics.fmean(scores),
+            "median": statistics.median(scores),
+            "full_marks": sum(s >= data.max_score for s in scores),
+            "pending": sum(1 for r in data.rows if r.pending),
+            "missing": sum(1 for r in data.rows if r.notebook_missing),
+            "with_mistakes": sum(1 for r in data.rows if r.mistakes),
+            "tests": tests,
+            "mistakes": counts,
+            "histogram": _score_histogram(data),
+            "pass_rates": _bar_chart(
+                [t.column.name for t in auto],
+                [100 * t.passed / t.graded if t.graded else 0.0 for t in auto],
                 "Pass rate per test",
+                "% of students with full marks",
+                100,
             )
-        )
-
-    out.append("<h2>Diagnosed mistakes</h2>")
-    if counts:
-        out.append("<table><tr><th>mistake</th><th>what it is</th><th>seen in</th><th>students</th><th>share</th></tr>")
-        for code, count, checks in counts:
-            out.append(
-                f"<tr><td><code>{_e(code)}</code></td><td>{_e(_title(code, known))}</td>"
-                f"<td>{', '.join(f'<code>{_e(c)}</code>' for c in checks)}</td>"
-                f"<td class='num'>{count}</td><td class='num'>{_pct(count, n)}</td></tr>"
+            if auto
+            else None,
+            "mistake_chart": _bar_chart(
+                [m.code for m in counts], [m.students for m in counts], "Diagnosed mistakes", "students"
             )
-        out.append("</table>")
-        out.append(
-            _img(
-                _bar_chart([c for c, _, _ in counts], [k for _, k, _ in counts], "Diagnosed mistakes", "students"),
-                "Students per diagnosed mistake",
-            )
-        )
-    else:
-        out.append("<p>No known mistake was diagnosed.</p>")
-
-    out.append("<h2>Students</h2>")
-    head = "".join(f"<th><code>{_e(c.name)}</code></th>" for c in data.tests)
-    out.append(f"<table><tr><th>student</th><th>total</th>{head}<th>diagnosed mistakes</th><th>notes</th></tr>")
-    for row in data.rows:
-        cells = []
-        for column in data.tests:
-            test = row.tests.get(column.name)
-            if test is None:
-                cells.append("<td>–</td>")
-            elif test.pending:
-                cells.append("<td class='pending'>to grade</td>")
-            else:
-                kind = "pass" if test.passed else ("partial" if test.score else "fail")
-                cells.append(f"<td class='num {kind}'>{test.score:g}/{test.max_score:g}</td>")
-        mistakes = ", ".join(
-            f'<code title="{_e(_title(code, known))} ({_e(", ".join(where))})">{_e(code)}</code>'
-            for code, where in sorted(row.mistakes.items())
-        )
-        notes = []
-        if row.notebook_missing:
-            notes.append("no autograded notebook")
-        if row.unreadable:
-            notes.append("unreadable: " + ", ".join(row.unreadable))
-        if row.pending:
-            notes.append("manual grading pending")
-        out.append(
-            f"<tr><td>{_e(row.student)}</td><td class='num'>{row.score:g}/{row.max_score:g}</td>{''.join(cells)}"
-            f"<td>{mistakes or '–'}</td><td>{_e('; '.join(notes))}</td></tr>"
-        )
-    out.append("</table>")
-    out.append("</body></html>")
-    return "\n".join(out)
+            if counts
+            else None,
+        }
+    return _environment().get_template(TEMPLATE).render(context)
 
 
 def write_report(assignment: str, db_url: str, autograded_dir: Path, out_path: Path) -> Path:

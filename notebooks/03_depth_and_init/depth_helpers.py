@@ -9,73 +9,30 @@ The plots and sliders train *your* ``DeepNarrowLNN``.
 
 from __future__ import annotations
 
-import functools
-import html
-import linecache
-import io
-import logging
 import os
-import random
 import sys
 import traceback
 from typing import Any, Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-SEED = 2021
+# course_helpers.py, the helpers all assignments share, sits beside this file (a notebook's folder
+# is on the import path).
+from course_helpers import (
+    SEED,
+    LiveFigure,
+    _current_class,
+    _figure,
+    _Screen,
+    _self_check,
+    gen_samples,
+    set_seed,
+)
+
 THRESHOLD = 1e-2
 """A run has converged once its loss goes below this and stays there to the end."""
-
-# matplotlib logs "findfont" lines on stderr for fonts it lacks; stderr in a graded cell costs points.
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-
-
-
-def _figure(draw: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a helper that draws: it is skipped while the autograder runs the notebook.
-
-    The grader sets ``AUTOGRADER_FIGURES=skip`` in its kernel: no test reads a figure, and
-    your feedback draws your training run against the reference by itself. Run the
-    notebook to see the figure.
-    """
-
-    @functools.wraps(draw)
-    def figure_or_note(*args: Any, **kwargs: Any) -> Any:
-        if os.environ.get("AUTOGRADER_FIGURES") == "skip":
-            print(f"({draw.__name__}: no figure in the graded copy; run the notebook to see it.)")
-            return None
-        return draw(*args, **kwargs)
-
-    return figure_or_note
-
-
-def set_seed(seed: int | None = None) -> None:
-    """Seed Python's and numpy's global random generators (prints the seed)."""
-    if seed is None:
-        seed = np.random.choice(2**32)
-    random.seed(seed)
-    np.random.seed(seed)
-    print(f"Random seed {seed} has been set.")
-
-
-def gen_samples(n: int, a: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """`n` samples of the line ``y = a * x`` (slope `a`) plus Gaussian noise of std `sigma`.
-
-    With ``sigma == 0`` the inputs are evenly spaced on [0, 1]; otherwise uniform on [0, 1).
-    """
-    assert n > 0
-    assert sigma >= 0
-    if sigma > 0:
-        x = np.random.rand(n)
-        noise = np.random.normal(scale=sigma, size=n)
-        y = a * x + noise
-    else:
-        x = np.linspace(0.0, 1.0, n, endpoint=True)
-        y = a * x
-    return x, y
 
 
 def train_network(model_class: Callable, depth: int, lr: float, init: float, x: np.ndarray, y: np.ndarray,
@@ -127,54 +84,8 @@ def _status(losses: np.ndarray, n_ep: int) -> str:
     return f"converged at epoch {epoch}"
 
 
-class LiveFigure:
-    """A figure drawn once; later only its moving artists are drawn again, onto the saved background.
-
-    Axes, ticks, labels and fixed curves are rendered a single time. A slider move changes the data of
-    a few lines and calls :meth:`png`, which restores the background, draws those lines and encodes
-    the pixels: a few milliseconds instead of re-plotting the figure.
-    """
-
-    def __init__(self, fig: Figure, moving: Sequence[Any], dpi: float = 80) -> None:
-        self.fig = fig
-        self.moving = list(moving)
-        fig.set_dpi(dpi)
-        self.canvas = FigureCanvasAgg(fig)
-        for artist in self.moving:
-            artist.set_animated(True)  # left out of the full draw below
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(fig.bbox)
-
-    def png(self) -> bytes:
-        """The current picture as PNG bytes."""
-        from PIL import Image
-
-        self.canvas.restore_region(self.background)
-        for artist in self.moving:
-            self.fig.draw_artist(artist)
-        width, height = self.canvas.get_width_height(physical=True)
-        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-
 _YOUR_METHODS = ("__init__", "forward", "loss", "dloss_dw", "train")
 """The methods of your class: the ones an explorer can name when training fails."""
-
-
-def _current_class(model_class: type) -> type:
-    """The class of that name as the notebook defines it *now*.
-
-    Running the class cell again makes a new class object, but an explorer built earlier
-    still holds the old one. Looking the name up again at every slider move lets a fixed
-    class take over without running the explorer's cell again.
-    """
-    module = sys.modules.get(getattr(model_class, "__module__", ""))
-    latest = getattr(module, getattr(model_class, "__qualname__", ""), None)
-    if isinstance(latest, type) and latest.__name__ == model_class.__name__:
-        return latest
-    return model_class
 
 
 def _explain_failure(error: BaseException, model_class: type) -> str:
@@ -204,50 +115,6 @@ def _explain_failure(error: BaseException, model_class: type) -> str:
     lines += ["Finish forward, loss and dloss_dw (section 2) until their tests pass,",
               "run the class cell again, then move a slider."]
     return "\n".join(lines)
-
-
-class _Screen:
-    """Where an explorer shows its picture, or a message in its place when your code fails.
-
-    Attributes
-    ----------
-    image : ipywidgets.Image
-        The picture (hidden while there is a message).
-    message : ipywidgets.HTML
-        The message (hidden while the picture is good).
-    """
-
-    def __init__(self) -> None:
-        import ipywidgets as widgets
-
-        self.image = widgets.Image(format="png")
-        self.message = widgets.HTML()
-        self.message.layout.display = "none"
-        self.text = ""
-        """The message in plain text ("" while the picture is good)."""
-
-    @property
-    def children(self) -> tuple[Any, Any]:
-        """The widgets to put under the sliders: the message, then the picture (last)."""
-        return self.message, self.image
-
-    def show(self, png: bytes) -> None:
-        """Show a picture and hide the message."""
-        self.image.value = png
-        self.text = ""
-        self.message.layout.display = "none"
-        self.image.layout.display = ""
-
-    def fail(self, text: str) -> None:
-        """Show `text` where the picture was."""
-        self.text = text
-        lines = "<br>".join(html.escape(line) for line in text.splitlines())
-        self.message.value = (
-            '<div style="border: 2px solid #c0392b; background: #fdecea; padding: 8px 12px; '
-            f'font-family: monospace; line-height: 1.5">{lines}</div>'
-        )
-        self.message.layout.display = ""
-        self.image.layout.display = "none"
 
 
 def _widget_or_value(spec: Any) -> Any:
@@ -533,35 +400,6 @@ def _gradient_problem(got: np.ndarray, numeric: np.ndarray, n: int) -> str:
             return f"dloss_dw is {abs(ratio):.3g} times {size}{sign}{extra}"
     wrong = int(np.flatnonzero(~np.isclose(got, numeric, rtol=1e-4, atol=1e-7))[0])
     return f"dloss_dw[{wrong}] is wrong (it belongs to weight w_{wrong + 1})"
-
-
-# -- self-checks ------------------------------------------------------------------------------------
-
-# A failed self-check is raised from this two-line function, compiled from a string: the traceback
-# a student sees (in the notebook and in the Validate dialog) then shows their own cell and the
-# message, not this module's code.
-_FAILED = "def self_check_failed(message):\n    raise AssertionError(message)\n"
-linecache.cache["<self-check>"] = (len(_FAILED), None, _FAILED.splitlines(True), "<self-check>")
-exec(compile(_FAILED, "<self-check>", "exec"))
-
-
-def _self_check(check: Callable[..., None]) -> Callable[..., None]:
-    """Mark a self-check: its failure reaches the student as the message alone.
-
-    Errors other than a failed check (say, a NotImplementedError from an unfinished
-    function) pass through unchanged: their traceback points at the student's code.
-    """
-
-    @functools.wraps(check)
-    def run(*args: Any, **kwargs: Any) -> None:
-        __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
-        try:
-            return check(*args, **kwargs)
-        except AssertionError as failure:
-            message = str(failure)
-        self_check_failed(message)  # type: ignore[name-defined]  # noqa: F821 - defined by exec above
-
-    return run
 
 
 @_self_check

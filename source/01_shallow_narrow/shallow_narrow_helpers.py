@@ -7,109 +7,28 @@ course, W1D2 "Learning Hyperparameters".)
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import html
-import linecache
-import logging
 import os
-import random
 import sys
 import traceback
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import font_manager
 
-SEED = 2021
-
-# matplotlib's xkcd style asks for several fonts by name and *logs* a
-# "findfont" line on stderr for each one it lacks.  In a graded cell any stderr
-# output costs points, so those lines are silenced here and xkcd_style() names a
-# font that is installed.
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-
-
-def _figure(draw: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a helper that draws: it is skipped while the autograder runs the notebook.
-
-    The grader sets ``AUTOGRADER_FIGURES=skip`` in its kernel: no test reads a figure, and
-    your feedback draws your training run against the reference by itself. Run the
-    notebook to see the figure.
-    """
-
-    @functools.wraps(draw)
-    def figure_or_note(*args: Any, **kwargs: Any) -> Any:
-        if os.environ.get("AUTOGRADER_FIGURES") == "skip":
-            print(f"({draw.__name__}: no figure in the graded copy; run the notebook to see it.)")
-            return None
-        return draw(*args, **kwargs)
-
-    return figure_or_note
-
-
-def set_seed(seed: int | None = None) -> None:
-    """Seed Python's and numpy's global random generators.
-
-    Parameters
-    ----------
-    seed : int, optional
-        The seed; a random one when None.
-    """
-    if seed is None:
-        seed = np.random.choice(2**32)
-    random.seed(seed)
-    np.random.seed(seed)
-    print(f"Random seed {seed} has been set.")
-
-
-def gen_samples(n: int, a: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Generate `n` samples of the line ``y = a * x`` plus Gaussian noise.
-
-    Parameters
-    ----------
-    n : int
-        Number of samples (> 0).
-    a : float
-        The slope of the line.
-    sigma : float
-        Standard deviation of the noise (>= 0).  With 0, x is evenly spaced on [0, 1].
-
-    Returns
-    -------
-    x : numpy.ndarray
-        Inputs, shape ``(n,)``: uniform on [0, 1) when ``sigma > 0``.
-    y : numpy.ndarray
-        Targets, shape ``(n,)``.
-    """
-    assert n > 0
-    assert sigma >= 0
-    if sigma > 0:
-        x = np.random.rand(n)
-        noise = np.random.normal(scale=sigma, size=n)
-        y = a * x + noise
-    else:
-        x = np.linspace(0.0, 1.0, n, endpoint=True)
-        y = a * x
-    return x, y
-
-
-def _comic_font() -> str:
-    """The first hand-drawn font installed here, or matplotlib's default font."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in ("xkcd", "xkcd Script", "Humor Sans", "Comic Neue", "Comic Sans MS"):
-        if name in installed:
-            return name
-    return "DejaVu Sans"
-
-
-@contextlib.contextmanager
-def xkcd_style() -> Iterator[None]:
-    """``plt.xkcd()`` with a font that is really installed, so nothing is logged."""
-    with plt.xkcd():
-        plt.rcParams["font.family"] = [_comic_font()]
-        yield
+# course_helpers.py, the helpers all assignments share, sits beside this file (a notebook's folder
+# is on the import path).
+from course_helpers import (
+    SEED,
+    LiveFigure,
+    _current_class,
+    _figure,
+    _Screen,
+    _self_check,
+    gen_samples,
+    set_seed,
+    xkcd_style,
+)
 
 
 def _diverged_at(loss_log: np.ndarray) -> int | None:
@@ -209,41 +128,6 @@ def _draw_panels(
     return {"fit": fit, "curve": curve, "w1": w1_line, "w2": w2_line}
 
 
-class LiveFigure:
-    """A figure drawn once; a slider move redraws only the lines that change.
-
-    Axes, ticks, labels and the data points are rendered a single time and kept as a
-    background.  :meth:`png` restores it, draws the moving lines on top and encodes
-    the pixels: milliseconds, where re-plotting the figure takes a few hundred.
-    """
-
-    def __init__(self, fig: Any, moving: list[Any], dpi: float = 80) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        self.fig, self.moving = fig, moving
-        fig.set_dpi(dpi)
-        self.canvas = FigureCanvasAgg(fig)
-        for artist in moving:
-            artist.set_animated(True)  # left out of the full draw below
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(fig.bbox)
-
-    def png(self) -> bytes:
-        """The current picture as PNG bytes."""
-        import io
-
-        from PIL import Image
-
-        self.canvas.restore_region(self.background)
-        for artist in self.moving:
-            self.fig.draw_artist(artist)
-        width, height = self.canvas.get_width_height(physical=True)
-        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-
 # -- what your methods return, in words ---------------------------------------------------------------
 
 
@@ -327,35 +211,6 @@ def _gradient_problem(got: np.ndarray, numeric: np.ndarray, n: int) -> tuple[str
             return f"{name} is {times:.3g} times {size}{sign}{samples}", "  compare it with the formulas of section 2"
     what = f"{name} is wrong" if wrong.size == 1 else "dloss_dw1 and dloss_dw2 are both wrong"
     return what, "  compare your code with the formulas of section 2, factor by factor"
-
-
-# -- self-checks ------------------------------------------------------------------------------------
-
-# A failed self-check is raised from this two-line function, compiled from a string: the traceback
-# a student sees (in the notebook and in the Validate dialog) then shows their own cell and the
-# message, not this module's code.
-_FAILED = "def self_check_failed(message):\n    raise AssertionError(message)\n"
-linecache.cache["<self-check>"] = (len(_FAILED), None, _FAILED.splitlines(True), "<self-check>")
-exec(compile(_FAILED, "<self-check>", "exec"))
-
-
-def _self_check(check: Callable[..., None]) -> Callable[..., None]:
-    """Mark a self-check: its failure reaches the student as the message alone.
-
-    Errors other than a failed check (say, a NotImplementedError from an unfinished
-    function) pass through unchanged: their traceback points at the student's code.
-    """
-
-    @functools.wraps(check)
-    def run(*args: Any, **kwargs: Any) -> None:
-        __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
-        try:
-            return check(*args, **kwargs)
-        except AssertionError as failure:
-            message = str(failure)
-        self_check_failed(message)  # type: ignore[name-defined]  # noqa: F821 - defined by exec above
-
-    return run
 
 
 @_self_check
@@ -506,20 +361,6 @@ _YOUR_METHODS = ("__init__", "forward", "dloss_dw", "train")
 """The methods of your class: the ones the explorer can name when training fails."""
 
 
-def _current_class(model_class: type) -> type:
-    """The class of that name as the notebook defines it *now*.
-
-    Running the class cell again makes a new class object, but an explorer built earlier
-    still holds the old one. Looking the name up again at every slider move lets a fixed
-    class take over without running the explorer's cell again.
-    """
-    module = sys.modules.get(getattr(model_class, "__module__", ""))
-    latest = getattr(module, getattr(model_class, "__qualname__", ""), None)
-    if isinstance(latest, type) and latest.__name__ == model_class.__name__:
-        return latest
-    return model_class
-
-
 def _explain_failure(error: BaseException, model_class: type) -> str:
     """A short message, in words, for an exception raised while training `model_class`.
 
@@ -584,51 +425,6 @@ def _explorer_run(
             f"not ({n_epochs},) and ({n_epochs}, 2): train is given code, run its cell again."
         )
     return loss_log, weight_log, y_eval
-
-
-class _Screen:
-    """Where the explorer shows its picture, or a message in its place when your code fails.
-
-    Attributes
-    ----------
-    image : ipywidgets.Image
-        The picture (hidden while there is a message).
-    message : ipywidgets.HTML
-        The message (hidden while the picture is good).
-    text : str
-        The message in plain text ("" while the picture is good).
-    """
-
-    def __init__(self) -> None:
-        import ipywidgets as widgets
-
-        self.image = widgets.Image(format="png")
-        self.message = widgets.HTML()
-        self.message.layout.display = "none"
-        self.text = ""
-
-    @property
-    def children(self) -> tuple[Any, Any]:
-        """The widgets to put under the sliders: the message, then the picture (last)."""
-        return self.message, self.image
-
-    def show(self, png: bytes) -> None:
-        """Show a picture and hide the message."""
-        self.image.value = png
-        self.text = ""
-        self.message.layout.display = "none"
-        self.image.layout.display = ""
-
-    def fail(self, text: str) -> None:
-        """Show `text` where the picture was."""
-        self.text = text
-        lines = "<br>".join(html.escape(line) for line in text.splitlines())
-        self.message.value = (
-            '<div style="border: 2px solid #c0392b; background: #fdecea; padding: 8px 12px; '
-            f'font-family: monospace; line-height: 1.5">{lines}</div>'
-        )
-        self.message.layout.display = ""
-        self.image.layout.display = "none"
 
 
 def training_explorer(

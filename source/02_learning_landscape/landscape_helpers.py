@@ -15,71 +15,28 @@ from __future__ import annotations
 
 import functools
 import html
-import linecache
-import io
-import logging
 import os
-import random
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import matplotlib.pyplot as plt
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-SEED = 2021
-
-# matplotlib logs "findfont" lines on stderr for fonts it lacks; stderr in a graded cell costs points.
-logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+# course_helpers.py, the helpers all assignments share, sits beside this file (a notebook's folder
+# is on the import path).
+from course_helpers import (
+    SEED,
+    LiveFigure,
+    _figure,
+    _self_check,
+    gen_samples,
+    set_seed,
+)
 
 LossGrid = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 LossGradient = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple]
-
-
-def _figure(draw: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a helper that draws: it is skipped while the autograder runs the notebook.
-
-    The grader sets ``AUTOGRADER_FIGURES=skip`` in its kernel: no test reads a figure, and
-    your feedback draws your training run against the reference by itself. Run the
-    notebook to see the figure.
-    """
-
-    @functools.wraps(draw)
-    def figure_or_note(*args: Any, **kwargs: Any) -> Any:
-        if os.environ.get("AUTOGRADER_FIGURES") == "skip":
-            print(f"({draw.__name__}: no figure in the graded copy; run the notebook to see it.)")
-            return None
-        return draw(*args, **kwargs)
-
-    return figure_or_note
-
-
-def set_seed(seed: int | None = None) -> None:
-    """Seed Python's and numpy's global random generators (prints the seed)."""
-    if seed is None:
-        seed = np.random.choice(2**32)
-    random.seed(seed)
-    np.random.seed(seed)
-    print(f"Random seed {seed} has been set.")
-
-
-def gen_samples(n: int, a: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """`n` samples of the line ``y = a * x`` (slope `a`) plus Gaussian noise of std `sigma`.
-
-    With ``sigma == 0`` the inputs are evenly spaced on [0, 1]; otherwise uniform on [0, 1).
-    """
-    assert n > 0
-    assert sigma >= 0
-    if sigma > 0:
-        x = np.random.rand(n)
-        noise = np.random.normal(scale=sigma, size=n)
-        y = a * x + noise
-    else:
-        x = np.linspace(0.0, 1.0, n, endpoint=True)
-        y = a * x
-    return x, y
 
 
 def weight_grid(span: float = 1.9, step: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
@@ -354,38 +311,6 @@ def plot_surface(loss_grid: LossGrid, loss_gradient: LossGradient, x: np.ndarray
 # -- the sliders -------------------------------------------------------------------------------------
 
 
-class LiveFigure:
-    """A figure drawn once; later only its moving artists are drawn again, onto the saved background.
-
-    Axes, ticks, labels, contours and arrows are rendered a single time.  A slider move changes
-    the data of a few lines and calls :meth:`png`, which restores the background, draws those lines
-    and encodes the pixels: a few milliseconds instead of re-plotting the figure.
-    """
-
-    def __init__(self, fig: Figure, moving: Sequence[Any], dpi: float = 80) -> None:
-        self.fig = fig
-        self.moving = list(moving)
-        fig.set_dpi(dpi)
-        self.canvas = FigureCanvasAgg(fig)
-        for artist in self.moving:
-            artist.set_animated(True)  # left out of the full draw below
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(fig.bbox)
-
-    def png(self) -> bytes:
-        """The current picture as PNG bytes."""
-        from PIL import Image
-
-        self.canvas.restore_region(self.background)
-        for artist in self.moving:
-            self.fig.draw_artist(artist)
-        width, height = self.canvas.get_width_height(physical=True)
-        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-
 EXERCISE_OF = {"loss_grid": 1, "loss_gradient": 2}
 """Which coding exercise writes each function the explorer calls."""
 
@@ -635,35 +560,6 @@ def _factor_hint(ratio: float, n: int) -> str:
     if np.isclose(ratio, 0.5) or np.isclose(ratio, 2):
         return "look for a factor 2 (or 1/2) in your formula"
     return ""
-
-
-# -- self-checks ------------------------------------------------------------------------------------
-
-# A failed self-check is raised from this two-line function, compiled from a string: the traceback
-# a student sees (in the notebook and in the Validate dialog) then shows their own cell and the
-# message, not this module's code.
-_FAILED = "def self_check_failed(message):\n    raise AssertionError(message)\n"
-linecache.cache["<self-check>"] = (len(_FAILED), None, _FAILED.splitlines(True), "<self-check>")
-exec(compile(_FAILED, "<self-check>", "exec"))
-
-
-def _self_check(check: Callable[..., None]) -> Callable[..., None]:
-    """Mark a self-check: its failure reaches the student as the message alone.
-
-    Errors other than a failed check (say, a NotImplementedError from an unfinished
-    function) pass through unchanged: their traceback points at the student's code.
-    """
-
-    @functools.wraps(check)
-    def run(*args: Any, **kwargs: Any) -> None:
-        __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
-        try:
-            return check(*args, **kwargs)
-        except AssertionError as failure:
-            message = str(failure)
-        self_check_failed(message)  # type: ignore[name-defined]  # noqa: F821 - defined by exec above
-
-    return run
 
 
 @_self_check
