@@ -21,6 +21,37 @@ settings.load_profile("course")
 
 ASSIGNMENT = "01_shallow_narrow"
 
+_INSTRUCTOR_TEST = "test_as_instructor.py"
+_instructor_run = None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The verdict of the run as the instructor comes last: that run goes on meanwhile."""
+    late = [item for item in items if item.path.name == _INSTRUCTOR_TEST]
+    items[:] = [item for item in items if item.path.name != _INSTRUCTOR_TEST] + late
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the run as the instructor now (as root only), in the background (see tests/test_as_instructor.py)."""
+    global _instructor_run
+    if os.geteuid() == 0 and any(item.path.name == _INSTRUCTOR_TEST for item in session.items):
+        from instructor import BackgroundRun
+        from test_as_instructor import MODULES
+
+        _instructor_run = BackgroundRun(MODULES)
+
+
+def pytest_sessionfinish() -> None:
+    if _instructor_run is not None:
+        _instructor_run.stop()
+
+
+@pytest.fixture(scope="session")
+def instructor_run():
+    """The run as the instructor started with the suite."""
+    assert _instructor_run is not None, "started when the suite starts, as root"
+    return _instructor_run
+
 
 class Course:
     """A scratch copy of the course: its own gradebook, submitted/ and autograded/ folders."""

@@ -979,21 +979,22 @@ def test_an_error_inside_the_grader_costs_only_its_cell(tmp_path: Path) -> None:
     assert _outputs(nb.cells[3]) == [("stream", "2\n")]  # a fresh kernel, with x replayed
 
 
-def test_a_notebook_the_grader_cannot_run_is_left_ungraded(tmp_path: Path) -> None:
+def test_a_notebook_the_grader_cannot_run_is_left_ungraded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from nbformat.v4 import new_notebook
 
-    from autograder.nbgrader_plugins import GraderFailure, SecureExecute
+    from autograder.nbgrader_plugins import GraderFailure, SecureExecute, secure_execute
 
-    class Broken(SecureExecute):
-        def _copy_submission(self, *args):  # type: ignore[no-untyped-def]
-            raise OSError("disk full")
+    def disk_full(*args: object) -> None:
+        raise OSError("disk full")
 
+    # The grader's own step of copying the submission into the kernel's folder fails.
+    monkeypatch.setattr(secure_execute, "copy_submission", disk_full)
     test = new_code_cell('run_check("shallow_narrow.forward", globals())')
     test.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": 1, "locked": True}
     nb = new_notebook(cells=[new_code_cell("x = 1"), test])
     # The grader's failure is never the student's: no score at all (nbgrader records none), and why.
     with pytest.raises(GraderFailure, match="disk full"):
-        Broken(timeout=TIMEOUT).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+        SecureExecute(timeout=TIMEOUT).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
 
 
 def test_a_test_cell_without_a_registered_check_stops_grading(tmp_path: Path) -> None:

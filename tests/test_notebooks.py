@@ -13,6 +13,7 @@ from nbclient.exceptions import CellExecutionError
 
 from autograder.course import build
 from conftest import ASSIGNMENT, ROOT
+from series import SERIES
 
 
 def _execute(nb, folder: Path, allow_errors: bool = False) -> None:
@@ -51,28 +52,57 @@ def test_student_notebook_runs_until_the_first_not_implemented_error(tmp_path: P
     assert failed[0] == first_test, "the first error should come where forward is first called"
 
 
-def test_student_version_hides_solutions_and_hidden_tests() -> None:
+def _notebooks(assignment: str) -> list[tuple[nbformat.NotebookNode, nbformat.NotebookNode, nbformat.NotebookNode]]:
+    """(source, release, worked solution) of each notebook of an assignment."""
+    return [
+        tuple(nbformat.read(ROOT / folder / assignment / path.name, as_version=4)  # type: ignore[misc]
+              for folder in ("source", "release", "notebooks"))
+        for path in sorted((ROOT / "source" / assignment).glob("*.ipynb"))
+    ]  # fmt: skip
+
+
+def _solution_lines(nb: nbformat.NotebookNode) -> list[str]:
+    """The non-blank lines inside each code cell's solution regions."""
+    lines, inside = [], False
+    for cell in nb.cells:
+        for line in cell.source.splitlines() if cell.cell_type == "code" else []:
+            if "### BEGIN SOLUTION" in line or "### END SOLUTION" in line:
+                inside = "BEGIN" in line
+            elif inside and line.strip():
+                lines.append(line.strip())
+    return lines
+
+
+@pytest.mark.parametrize("assignment", build.assignments())
+def test_student_version_hides_solutions_and_hidden_tests(assignment: str) -> None:
+    for source, release, _ in _notebooks(assignment):
+        text = nbformat.writes(release)
+        for secret in ("BEGIN SOLUTION", "HIDDEN TESTS", "run_check", "autograder"):
+            assert secret not in text
+        regions = sum(c.source.count("### BEGIN SOLUTION") for c in source.cells if c.cell_type == "code")
+        stubs = sum(c.source.count("raise NotImplementedError()") for c in release.cells if c.cell_type == "code")
+        assert regions and stubs == regions  # every solution region became a stub, nothing else did
+
+
+def test_the_first_student_version_keeps_the_given_code() -> None:
     text = (ROOT / "release" / ASSIGNMENT / "shallow_narrow.ipynb").read_text()
-    for secret in ("BEGIN SOLUTION", "HIDDEN TESTS", "run_check", "autograder", "self.w1 * self.w2 * x).mean()"):
-        assert secret not in text
-    assert text.count("raise NotImplementedError()") == 2  # forward and dloss_dw; train stays
-    assert "def train(self, x, y_true, lr, n_ep)" in text
+    assert "self.w1 * self.w2 * x).mean()" not in text  # the gradient's answer
+    assert "def train(self, x, y_true, lr, n_ep)" in text  # train is given, not a stub
 
 
-def test_worked_solution_keeps_the_solution_and_drops_the_tests() -> None:
-    nb = nbformat.read(ROOT / "notebooks" / ASSIGNMENT / "shallow_narrow.ipynb", as_version=4)
-    text = "\n".join(c.source for c in nb.cells)
-    assert "dloss_dw1 = - (2 * self.w2 * x" in text
-    assert "HIDDEN TESTS" not in text and "run_check" not in text and "BEGIN SOLUTION" not in text
-    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
-    assert len(images) >= 2, "the published notebook carries its plots"
+@pytest.mark.parametrize("assignment", build.assignments())
+def test_worked_solution_keeps_the_solution_and_drops_the_tests(assignment: str) -> None:
+    for source, _, worked in _notebooks(assignment):
+        code = "\n".join(c.source for c in worked.cells if c.cell_type == "code")
+        missing = [line for line in _solution_lines(source) if line not in code]
+        assert missing == [], missing
+        text = "\n".join(c.source for c in worked.cells)
+        assert "HIDDEN TESTS" not in text and "run_check" not in text and "BEGIN SOLUTION" not in text
+        images = [o for c in worked.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert len(images) >= 2, "the published notebook carries its plots"
 
 
-HELPERS = {
-    "01_shallow_narrow": "shallow_narrow_helpers",
-    "02_learning_landscape": "landscape_helpers",
-    "03_depth_and_init": "depth_helpers",
-}
+HELPERS = {assignment.name: assignment.helpers for assignment in SERIES}
 
 
 @pytest.mark.parametrize("assignment", sorted(HELPERS))

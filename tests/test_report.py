@@ -193,8 +193,9 @@ def test_verdicts_are_read_from_metadata_or_from_data_once() -> None:
     assert list(report._verdicts_in(nb)) == [details, details]  # once per cell
 
 
-def test_catalogue_knows_the_mistakes_of_every_assignment() -> None:
-    known = report.catalogue()
-    for assignment in checks.registry().values():
-        assert {m.code for m in assignment.mistakes} <= set(known), assignment.name
-    assert {"not_implemented", "lost_precision", "grad_sign_flipped", "deep_forward_sum"} <= set(known)
+def test_a_mistake_is_titled_from_its_own_assignment_s_catalogue() -> None:
+    depth = checks.registry()["depth"].mistakes
+    assert report._title("deep_forward_sum") == depth["deep_forward_sum"].title
+    assert report._title("lost_precision") == "the values are close but only to a few significant digits"
+    # A code the autograded notebooks carry but no assignment knows any more (renamed since).
+    assert report._title("no_such_mistake") == "(not in the current catalogue)"

@@ -173,21 +173,26 @@ def test_job_folder_is_bounded_in_bytes_and_files(kernel: NotebookClient, workdi
     before = shutil.disk_usage(tempfile.gettempdir()).used
     cell = run(
         kernel,
-        "import errno, os\nwritten = files = 0\n"
+        "import errno, os\nwritten = 0\n"
         "try:\n    with open('big', 'wb') as f:\n        while True:\n"
         "            f.write(b'x' * 2**20)\n            f.flush()\n            written += 2**20\n"
-        "except OSError as exc:\n    print(errno.errorcode[exc.errno])\nos.remove('big')\n"
-        "try:\n    while True:\n        open(f'f{files}', 'w').close()\n        files += 1\n"
-        "except OSError as exc:\n    print(errno.errorcode[exc.errno])\n"
-        "for i in range(files):\n    os.remove(f'f{i}')\nprint(written, files)",
+        "except OSError as exc:\n    print(errno.errorcode[exc.errno], written)",
     )
-    first, second, counts = stdout(cell).split("\n")[:3]
-    written, files = map(int, counts.split())
-    assert (first, second) == ("ENOSPC", "ENOSPC")
-    assert limits.job_bytes - 2**21 <= written <= limits.job_bytes
-    assert limits.job_files - 16 <= files < limits.job_files
-    # The host's disk never saw it (a tmpfs, in memory, gone with the kernel).
-    assert abs(shutil.disk_usage(tempfile.gettempdir()).used - before) < 16 * 2**20
+    stopped_by, written = stdout(cell).split()
+    # Measured while the file exists: the host's disk never saw it (a tmpfs, in memory, gone with
+    # the kernel).  Half of it is far more than anything else on this machine writes meanwhile.
+    grew = shutil.disk_usage(tempfile.gettempdir()).used - before
+    assert stopped_by == "ENOSPC" and limits.job_bytes - 2**21 <= int(written) <= limits.job_bytes
+    assert grew < int(written) // 2
+    cell = run(
+        kernel,
+        "import errno, os\nos.remove('big')\nfiles = 0\n"
+        "try:\n    while True:\n        open(f'f{files}', 'w').close()\n        files += 1\n"
+        "except OSError as exc:\n    print(errno.errorcode[exc.errno], files)\n"
+        "for i in range(files):\n    os.remove(f'f{i}')",
+    )
+    stopped_by, files = stdout(cell).split()
+    assert stopped_by == "ENOSPC" and limits.job_files - 16 <= int(files) < limits.job_files
     assert sorted(p.name for p in workdir.iterdir()) == ["given.txt"]
 
 

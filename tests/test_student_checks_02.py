@@ -1,60 +1,39 @@
-"""02_learning_landscape as a student sees it before submitting: the visible checks, the plots, the sliders.
+"""02_learning_landscape's own self-checks, plots and slider explorer, called directly.
 
-Each visible check must fail for its own function and for no other (the grader judges each function
-on its own; a check that blames a right function contradicts the grade). Its message must say what is
-wrong on a first line short enough for nbgrader's Validate button, which cuts every line at 87
-characters. A plot must not leave empty axes behind when a student's function fails, and the slider
-explorer must show a readable note instead of a blank picture.
+Its four functions are checked one by one: each check must pass the right function and name its own
+mistake on a first line short enough for nbgrader's Validate button (which cuts every line at 87
+characters). A plot must not leave empty axes behind when a student's function fails, and the slider
+explorer must show a readable note instead of a blank picture, and recover once the cell is fixed.
+
+The released notebook run as a student would (each visible check failing for its own function and
+for no other, readable messages, the explorer's note) is tested in tests/test_student_checks.py,
+from this assignment's table (``LANDSCAPE`` in tests/student_checks.py).
 """
 
 from __future__ import annotations
 
-import shutil
 import warnings
-from pathlib import Path
 
 import matplotlib
-import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 
-from autograder.course.submissions import fill_stubs
-from conftest import ROOT, load_student_module
+from conftest import ROOT
+from student_checks import (
+    FIRST_LINE_WIDTH,
+    LANDSCAPE,
+    LANDSCAPE_ANSWERS,
+    LANDSCAPE_FUNCTIONS as FUNCTIONS,
+    LANDSCAPE_RIGHT as RIGHT,
+    LANDSCAPE_SAYS as SAYS,
+    LANDSCAPE_WRONG as WRONG,
+    UNFINISHED as STUB,
+    assert_readable,
+    student_helpers,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
-ASSIGNMENT = "02_learning_landscape"
-NOTEBOOK = "learning_landscape.ipynb"
-VALIDATE_WIDTH = 87  # nbgrader's Validate cuts each line here
-FIRST_LINE = 80
-
-# -- the four exercises, right and with typical mistakes (bodies as a student would write them) -------
-
-STUB = "raise NotImplementedError()"
-RIGHT = {
-    "loss_grid": "L = ((y - (W1 * W2)[..., None] * x) ** 2).mean(axis=-1)",
-    "loss_gradient": "xr = (x * (y - (W1 * W2)[..., None] * x)).mean(axis=-1)\n"
-                     "dL_dW1 = -2 * W2 * xr\ndL_dW2 = -2 * W1 * xr",
-    "ends_at_saddle": "saddle = bool(w1 == -np.sign(a) * w2)",
-    "max_stable_lr": "s, c, p = (x * x).mean(), (x * y).mean(), w1 * w2\n"
-                     "off = 2 * (2 * p * s - c)\n"
-                     "lr_max = 2 / np.linalg.eigvalsh(np.array([[2 * s * w2**2, off], [off, 2 * s * w1**2]]))[-1]",
-}
-WRONG = {
-    "loss_grid": "L = ((y - (W1 * W2)[..., None] * x) ** 2).sum(axis=-1)",  # a sum, not a mean
-    "loss_gradient": "xr = (x * (y - (W1 * W2)[..., None] * x)).mean(axis=-1)\n"
-                     "dL_dW1 = 2 * W2 * xr\ndL_dW2 = 2 * W1 * xr",  # the sign
-    "ends_at_saddle": "saddle = bool(w1 == -w2)",  # whatever the slope's sign
-    "max_stable_lr": "s = (x * x).mean()\nlr_max = 1 / (2 * s * (w1**2 + w2**2))",  # 1/lambda, not 2/lambda
-}
-FUNCTIONS = list(RIGHT)  # in the notebook's order
-TEST_OF = {"loss_grid": "test_loss_grid", "loss_gradient": "test_loss_gradient",
-           "ends_at_saddle": "test_ends_at_saddle", "max_stable_lr": "test_max_stable_lr"}
-# What the first line of each check's message must say about each mistake above.
-SAYS = {"loss_grid": "loss_grid is 2 times", "loss_gradient": "dL_dW1 has the wrong sign",
-        "ends_at_saddle": "ends_at_saddle is wrong", "max_stable_lr": "max_stable_lr is too small"}
 
 
 def _define(name: str, body: str) -> object:
@@ -71,7 +50,7 @@ def _define(name: str, body: str) -> object:
 
 @pytest.fixture(scope="module")
 def helpers():
-    return load_student_module(ASSIGNMENT, "landscape_helpers")
+    return student_helpers(LANDSCAPE)
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +71,8 @@ def _run_check(helpers, data, name: str, function) -> None:
 
 
 def _assert_readable(message: str) -> None:
-    lines = message.splitlines()
-    assert lines and len(lines[0]) <= FIRST_LINE, f"first line too long: {lines[0]!r}"
-    assert all(len(line) <= FIRST_LINE for line in lines), message
+    """Every line fits the first line's width (80), well within Validate's."""
+    assert_readable(message, "landscape_helpers", FIRST_LINE_WIDTH)
 
 
 # -- the checks, called directly -----------------------------------------------------------------------
@@ -157,8 +135,8 @@ def test_a_gradient_of_the_wrong_shape_is_named(helpers) -> None:
 
 def test_the_helper_module_gives_no_answer_away() -> None:
     # It is shipped to students: a trusted finite difference of the loss, never a closed form.
-    text = (ROOT / "release" / ASSIGNMENT / "landscape_helpers.py").read_text().lower()
-    for answer in ("eigvalsh", "hessian", "np.sign(a", "-2 * w", "(w1**2 + w2**2)", "x * (y -"):
+    text = (ROOT / "release" / LANDSCAPE.name / "landscape_helpers.py").read_text().lower()
+    for answer in LANDSCAPE_ANSWERS:
         assert answer not in text, answer
 
 
@@ -243,83 +221,3 @@ def test_the_explorer_recovers_once_the_fixed_cell_is_run_again(helpers, data, m
     assert explorer.children[-1].value[:8] == b"\x89PNG\r\n\x1a\n"
     assert abs(np.prod(explorer.result["path"][-1]) - 1) < 0.05, "the run ends on the hyperbola"
     assert explorer.figure is not None and explorer.figure.axes[1].get_title() != ""
-
-
-# -- the released notebook, executed -----------------------------------------------------------------
-
-
-def _execute_release(folder: Path, bodies: dict[str, str]) -> nbformat.NotebookNode:
-    shutil.copytree(ROOT / "release" / ASSIGNMENT, folder, dirs_exist_ok=True)
-    release = nbformat.read(folder / NOTEBOOK, as_version=4)
-    nb = fill_stubs(release, [bodies[name] for name in FUNCTIONS])
-    NotebookClient(nb, timeout=300, allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
-    return nb
-
-
-SCENARIOS = {
-    "stubs": {name: STUB for name in FUNCTIONS},
-    "right": RIGHT,
-    "gradient_sign_only": {**RIGHT, "loss_gradient": WRONG["loss_gradient"]},
-    "loss_sum_only": {**RIGHT, "loss_grid": WRONG["loss_grid"]},
-    "saddle_and_lr": {**RIGHT, "ends_at_saddle": WRONG["ends_at_saddle"], "max_stable_lr": WRONG["max_stable_lr"]},
-}
-
-
-@pytest.fixture(scope="module", params=sorted(SCENARIOS))
-def executed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    bodies = SCENARIOS[request.param]
-    return bodies, _execute_release(tmp_path_factory.mktemp(request.param), bodies)
-
-
-def _errors(cell) -> list:
-    return [o for o in cell.get("outputs", []) if o.output_type == "error"]
-
-
-def test_each_visible_test_fails_exactly_when_its_function_is_wrong(executed) -> None:
-    bodies, nb = executed
-    tests = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
-             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
-    for name in FUNCTIONS:
-        errors = _errors(tests[TEST_OF[name]])
-        if bodies[name] == RIGHT[name]:
-            assert not errors, f"{TEST_OF[name]} blames a right {name}: {errors[0].evalue if errors else ''}"
-        else:
-            assert errors, f"{TEST_OF[name]} passes a wrong {name}"
-            error = errors[0]
-            if bodies[name] == STUB:
-                assert error.ename == "NotImplementedError"
-            else:
-                assert error.ename == "AssertionError" and error.evalue.startswith(SAYS[name]), error.evalue
-                _assert_readable(error.evalue)
-
-
-def test_every_error_line_fits_validate(executed) -> None:
-    _, nb = executed
-    for index, cell in enumerate(nb.cells):
-        for error in _errors(cell):
-            lines = f"{error.ename}: {error.evalue}".splitlines()
-            assert all(len(line) <= VALIDATE_WIDTH for line in lines), f"cell {index}: {lines}"
-
-
-def test_no_figure_is_left_behind_by_an_error_and_nothing_goes_to_stderr(executed) -> None:
-    _, nb = executed
-    for index, cell in enumerate(nb.cells):
-        outputs = cell.get("outputs", [])
-        if _errors(cell):
-            assert not any("image/png" in o.get("data", {}) for o in outputs), f"cell {index}: an empty figure"
-        assert not any(o.get("name") == "stderr" for o in outputs), f"cell {index}: {outputs}"
-
-
-def test_the_explorer_shows_a_note_or_a_picture(executed) -> None:
-    bodies, nb = executed
-    explorer_cell = next(c for c in nb.cells if c.cell_type == "code" and "landscape_explorer(" in c.source
-                         and "import" not in c.source)
-    assert not _errors(explorer_cell)
-    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    notes = [m["state"].get("value", "") for m in state.values() if m["model_name"] == "HTMLModel"]
-    pictures = [m for m in state.values() if m["model_name"] == "ImageModel"]
-    assert len(notes) == 1 and len(pictures) == 1
-    if bodies["loss_grid"] == STUB:
-        assert "loss_grid is not written yet" in notes[0] and "Coding exercise 1" in notes[0]
-    else:
-        assert notes[0] == ""  # the picture is shown (a wrong gradient only makes the runs wander off)
