@@ -167,9 +167,16 @@ def test_nbgrader_s_default_steps_are_a_fresh_list_of_preprocessor_classes() -> 
     assert upstream.default_steps(Autograde, "sanitize_preprocessors")
 
 
-def test_gradebooks_get_their_engine_and_schema_check_through_the_patch(tmp_path: Path) -> None:
+def test_gradebooks_get_their_engine_and_schema_check_through_the_patch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
     import nbgrader.api
     import sqlalchemy
+
+    # nbgrader runs `alembic` from PATH to create a gradebook: this environment's.
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 
     made: list[str] = []
     checks: list[Any] = []

@@ -101,6 +101,14 @@ class Catalogue:
 GENERIC = Catalogue("generic")
 """Mistakes of any function, whichever assignment it belongs to."""
 
+CHANGES_ITS_INPUT = GENERIC.register(
+    "changes_its_input",
+    "the function changes an array it was given",
+    "`x *= 2`, `x[...] = ...`, `x.sort()` or `np.add(x, 1, out=x)` change the caller's array, and the caller "
+    "(the training loop, the plots) then works with changed data: compute a new array instead (`x * 2`), or "
+    "work on a copy (`x = x.copy()`).",
+)
+
 LOST_PRECISION = GENERIC.register(
     "lost_precision",
     "the values are close but only to a few significant digits",

@@ -94,7 +94,9 @@ def collect(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any
     -------
     dict
         ``{"results": [...]}``, one record per case, in order: ``out`` (what came
-        back), ``state`` (the object's attributes afterwards) or ``error``.
+        back), ``state`` (the object's attributes afterwards) or ``error``, and
+        ``args_after``: each array argument as it is after the call (None for the
+        others), so that the grader can see a function that changed its inputs.
         ``{"missing": name}`` when the class or function is not defined.
     """
     import numpy as _np
@@ -115,6 +117,8 @@ def collect(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any
                 record["out"] = describe(getattr(obj, request["method"])(*args))
             else:
                 record["out"] = describe(target(*args))
+            given = case["args"]
+            record["args_after"] = [_collect_value(a) if isinstance(g, list) else None for a, g in zip(args, given)]
         except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are data too
             if isinstance(exc, KeyboardInterrupt):
                 raise  # a timeout interrupt must stop the probe

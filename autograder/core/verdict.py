@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import mistakes
-from .mistakes import NOT_IMPLEMENTED, Mistake
+from .mistakes import CHANGES_ITS_INPUT, NOT_IMPLEMENTED, Mistake
 
 RTOL = 1e-9
 """Relative tolerance of a right answer (floating-point reordering stays far below it)."""
@@ -100,6 +100,35 @@ def structural_problem(
             if error.startswith("NotImplementedError"):
                 return fail(f"`{method}` raised NotImplementedError.", NOT_IMPLEMENTED)
             return fail(f"`{method}` raised an error with {describe(case)}: {error}")
+    for case, result in zip(request["cases"], results):
+        changed = changed_input(case, result)
+        if changed:
+            return fail(f"`{method}` changed an array it was given, with {describe(case)}: {changed}.", CHANGES_ITS_INPUT)
+    return None
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
+
+
+def changed_input(case: dict[str, Any], result: dict[str, Any]) -> str | None:
+    """What a call changed in the arrays it was given (compared with the grader's own inputs), or None."""
+    after = result.get("args_after")
+    if not isinstance(after, list):
+        return None
+    for index, (given, record) in enumerate(zip(case["args"], after)):
+        if not isinstance(given, list) or record is None:
+            continue
+        before, now = np.asarray(given, dtype=float), values(record)
+        if now is None or record.get("truncated"):
+            continue
+        which = _ORDINALS[index] if index < len(_ORDINALS) else f"argument {index + 1}"
+        if now.shape != before.shape:
+            return f"its {which} argument went from shape {before.shape} to {now.shape}"
+        differ = np.flatnonzero(~np.isclose(now, before, rtol=0, atol=0, equal_nan=True).ravel())
+        if differ.size:
+            first = int(differ[0])
+            return (f"{differ.size} of {before.size} values of its {which} argument changed "
+                    f"(value {first} went from {before.ravel()[first]:.4g} to {now.ravel()[first]:.4g})")  # fmt: skip
     return None
 
 
