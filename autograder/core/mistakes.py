@@ -137,7 +137,7 @@ def match_variant(
     expected: list[Array],
     rtol: float = 1e-6,
 ) -> Mistake | None:
-    """The first known mistake whose outputs match the student's on every case.
+    """The one known mistake whose outputs match the student's on every case, or None.
 
     A variant only counts if it also differs from the right answer somewhere:
     otherwise matching it proves nothing.
@@ -156,6 +156,7 @@ def match_variant(
     rtol : float
         Tolerance of a match.
     """
+    matched: list[Mistake] = []
     for mistake, variant in variants:
         outputs = []
         for w1, w2, x, y in cases:
@@ -165,5 +166,7 @@ def match_variant(
         if not differs:
             continue
         if all(close(s, o, rtol, 1 + float(np.max(np.abs(o), initial=0))) for s, o in zip(student, outputs)):
-            return mistake
-    return None
+            matched.append(mistake)
+    # Two mistakes that explain the same numbers (a zero weight, a symmetric start) do not decide:
+    # naming one of them would be a guess, and a wrong name misleads more than none.
+    return matched[0] if len({m.code for m in matched}) == 1 else None
