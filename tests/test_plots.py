@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import numpy as np
+import pytest
 
 from nbformat.v4 import new_code_cell
 
@@ -12,6 +13,7 @@ from autograder.assignments.shallow_narrow.plot import training_figure
 from autograder.core.verdict import Verdict
 from autograder.nbgrader_plugins import DrawCurves
 from autograder.nbgrader_plugins.cells import CURVES_MIME, verdict_outputs
+from series import DEPTH
 
 
 def _curves(diverge_at: int | None) -> dict:
@@ -72,3 +74,24 @@ def test_feedback_draws_the_plot_of_the_check_s_own_assignment() -> None:
     images = [o["data"]["image/png"] for o in drawn.outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1 and base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
     assert not any(CURVES_MIME in o.get("data", {}) for o in drawn.outputs)
+
+
+@pytest.mark.parametrize("assignment", [DEPTH], ids=lambda a: a.name)
+def test_the_deep_network_s_feedback_shows_its_run_against_the_reference(assignment) -> None:
+    from autograder.core.in_process import judge_in_process
+
+    namespace = assignment.namespace(assignment.source_notebook())
+    verdict = judge_in_process("depth.training_curve", namespace, assignment.name, "plots")
+    assert verdict.passed and verdict.curves is not None
+    cell = new_code_cell("run_check(...)")
+    cell.outputs = verdict_outputs("depth.training_curve", verdict)
+    drawn, _ = DrawCurves().preprocess_cell(cell, {}, 0)
+    images = [o["data"]["image/png"] for o in drawn.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1 and base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
+    from autograder.assignments.depth.plot import training_figure
+
+    ax_loss, ax_slope = training_figure(verdict.curves).axes
+    student = [line for line in ax_slope.get_lines() if line.get_label() == "your run"][0]
+    depth = len(verdict.curves["weights"][0])
+    assert np.allclose(student.get_ydata(), np.prod(np.array(verdict.curves["weights"]), axis=1))
+    assert f"depth {depth}" in ax_loss.get_title()

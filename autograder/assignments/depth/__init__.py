@@ -5,6 +5,7 @@ One folder, one assignment (nothing here imports another assignment):
 - :mod:`.inputs` -- the inputs each graded check draws, and which judge decides it;
 - :mod:`.judges` -- compare what the student's code returned with the reference, name mistakes;
 - :mod:`.reference` -- the reference math;
+- :mod:`.plot` -- the feedback plot of a training run.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from ...core.checks import Assignment
 from ...core.mistakes import GENERIC, Catalogue
 from . import inputs
 from . import judges
+from .plot import training_figure
 
 ASSIGNMENT = Assignment(
     name="03_depth_and_init",
     topic="depth",
     checks=tuple(inputs.CHECKS),
     mistakes=Catalogue.union("03_depth_and_init", GENERIC, judges.MISTAKES),
+    plot=training_figure,
 )

@@ -435,6 +435,7 @@ def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verd
     problem = structural_problem(request, payload, "train", describe)
     if problem:
         return problem
+    first: dict[str, Any] | None = None
     for case, result in zip(request["cases"], payload["results"]):  # type: ignore[index]
         w, _, x, y = _case(case)
         lr, n_ep = case["args"][2], case["args"][3]
@@ -459,10 +460,21 @@ def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verd
                 where = "The first loss is right but the first update is not: the fault is in dloss_dw."
             else:
                 where = "The first epoch is right and later ones are not: do your methods keep state between calls?"
-            return fail(
+            verdict = fail(
                 f"Training with {describe(case)}, learning rate {lr}: the "
                 f"{'loss curve' if not ok_loss else 'weight trajectory'} departs from the reference. {where}"
             )
+            verdict.curves = _curves(loss, weights, ref_loss, ref_weights)  # the run that went wrong
+            return verdict
+        first = first or _curves(loss, weights, ref_loss, ref_weights)
     return Verdict(
-        1.0, f"The loss curves and weight trajectories of {len(request['cases'])} training runs match the reference."
+        1.0,
+        f"The loss curves and weight trajectories of {len(request['cases'])} training runs match the reference.",
+        curves=first,
     )
+
+
+def _curves(loss: np.ndarray, weights: np.ndarray, ref_loss: np.ndarray, ref_weights: np.ndarray) -> dict[str, Any]:
+    """A run's records, for the feedback plot (:mod:`.plot`)."""
+    return {"loss": loss.tolist(), "weights": weights.tolist(), "ref_loss": ref_loss.tolist(),
+            "ref_weights": ref_weights.tolist()}  # fmt: skip
