@@ -54,6 +54,7 @@ def test_feedback_hides_hidden_tests_and_shows_the_training_plot(graded) -> None
     assert "hidden tests ran here" in html
     assert "wrong sign" in html
     assert "data:image/png;base64" in html
+    assert 'alt="Plot of your training run against the reference run over' in html  # for a screen reader
 
 
 def test_autograde_runs_the_student_kernel_in_the_sandbox(graded) -> None:

@@ -74,6 +74,20 @@ def test_feedback_draws_the_plot_of_the_check_s_own_assignment() -> None:
     images = [o["data"]["image/png"] for o in drawn.outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1 and base64.b64decode(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
     assert not any(CURVES_MIME in o.get("data", {}) for o in drawn.outputs)
+    alt = [o["metadata"]["image/png"]["alt"] for o in drawn.outputs if "image/png" in o.get("data", {})][0]
+    assert alt.startswith("Plot of your training run against the reference run over 60 epochs")
+    assert "yours goes from" in alt
+
+
+def test_the_plot_is_described_in_words_for_a_screen_reader() -> None:
+    from autograder.nbgrader_plugins.feedback import describe_run
+
+    diverged = describe_run(_curves(diverge_at=20))
+    assert "stops being a number at epoch 55 (it diverges)" in diverged
+    same = _curves(diverge_at=None)
+    same["loss"] = same["ref_loss"]
+    assert describe_run(same).endswith("yours follows it exactly.")
+    assert describe_run({}) == "Plot of your training run against the reference run."
 
 
 @pytest.mark.parametrize("assignment", [DEPTH], ids=lambda a: a.name)

@@ -7,6 +7,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any, Callable
 
+import numpy as np
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests
@@ -52,7 +53,33 @@ class DrawCurves(NbGraderPreprocessor):
                     plot = _plot_for(cell)
                     if plot is not None:
                         data["image/png"] = _png_base64(plot(curves))
+                        # What the picture shows, for a screen reader (nbconvert writes it as the img's alt).
+                        output.setdefault("metadata", {})["image/png"] = {"alt": describe_run(curves)}
         return cell, resources
+
+
+def describe_run(curves: dict[str, Any]) -> str:
+    """The feedback plot in words: the student's training run against the reference.
+
+    Parameters
+    ----------
+    curves : dict
+        At least ``loss`` and ``ref_loss`` (per epoch), as every training judge keeps them.
+    """
+    loss = np.asarray(curves.get("loss", []), dtype=float)
+    ref = np.asarray(curves.get("ref_loss", []), dtype=float)
+    if not loss.size or not ref.size:
+        return "Plot of your training run against the reference run."
+    text = (
+        f"Plot of your training run against the reference run over {ref.size} epochs: the reference loss goes "
+        f"from {ref[0]:.3g} to {ref[-1]:.3g}; "
+    )
+    broken = np.flatnonzero(~np.isfinite(loss))
+    if broken.size:
+        return text + f"your loss starts at {loss[0]:.3g} and stops being a number at epoch {int(broken[0])} (it diverges)."
+    if np.allclose(loss, ref, rtol=1e-6, atol=1e-12):
+        return text + "yours follows it exactly."
+    return text + f"yours goes from {loss[0]:.3g} to {loss[-1]:.3g}."
 
 
 def _plot_for(cell: NotebookNode) -> Callable[[dict[str, Any]], Figure] | None:
