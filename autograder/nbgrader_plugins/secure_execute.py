@@ -60,6 +60,7 @@ from .cells import RESTART_HINT, GraderFailure, is_checked_test, mark_unprotecte
 from .output_cap import OutputCap
 from .workspace import copy_submission, linked_in_submission
 
+
 def _failure_output(ename: str, message: str) -> NotebookNode:
     return new_output("error", ename=ename, evalue=message, traceback=[f"\x1b[0;31m{ename}\x1b[0m: {message}"])
 
