@@ -137,7 +137,6 @@ def default_steps(converter: type, trait: str) -> list[type]:
     return list(converter.class_traits()[trait].make_dynamic_default())
 
 
-
 def remove_hidden_tests(cell: NotebookNode, parent: Any = None) -> bool:
     """Remove the hidden-tests region from `cell` in place, as nbgrader's ``ClearHiddenTests`` does.
 

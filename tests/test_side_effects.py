@@ -18,7 +18,6 @@ from autograder.core.verdict import changed_input
 from series import SERIES, Assignment
 
 
-
 def _has_array_argument(request: dict[str, Any]) -> bool:
     return any(isinstance(arg, list) and arg for case in request["cases"] for arg in case["args"])
 

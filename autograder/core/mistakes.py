@@ -45,7 +45,6 @@ class Mistake:
         return f"Likely mistake: {self.title}. {self.hint}"
 
 
-
 Array = NDArray[np.float64]
 
 

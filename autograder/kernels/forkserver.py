@@ -288,7 +288,6 @@ class ForkedKernelManager(KernelManagerHooks, AsyncKernelManager):
     sandboxed = True  # SecureExecute warns about any kernel manager that does not say so
     extra_env: dict[str, str] = {}  # noqa: RUF012 - replaced, never changed in place (SecureExecute sets it)
 
-
     bwrap = Unicode("bwrap", config=True, help="Name or path of bubblewrap.")
 
     def __init__(self, **kwargs: Any) -> None:

@@ -26,6 +26,7 @@ VERDICT_MIME = "application/x-autograder-verdict+json"
 CURVES_MIME = "application/x-autograder-curves+json"
 """Training records of a check, drawn as a plot only when feedback is generated."""
 
+
 class GraderFailure(RuntimeError):
     """The grader, not the submission, failed: the submission stays ungraded, for the next run.
 

@@ -19,7 +19,6 @@ _STORED_MESSAGES = frozenset({"stream", "display_data", "execute_result", "error
 """iopub messages whose content nbclient keeps (in outputs, or in other outputs through display ids)."""
 
 
-
 def _message_size(msg: dict[str, Any], limit: int) -> int:
     """Bytes of text and buffers a kernel message carries, counted up to just past `limit`.
 

@@ -476,6 +476,7 @@ class SecureExecute(ExecuteHooks, OutputCap, Execute):
             self.log.warning("Check %s of %s could not be judged:\n%s", name, self._student, traceback.format_exc())
             return Verdict(0.0, "The test's result is malformed and could not be judged, so it scores 0.")
 
+
 def require_sandbox(**_: Any) -> None:
     """``c.Autograde.pre_convert_hook``: stop ``nbgrader autograde`` before it records anything.
 

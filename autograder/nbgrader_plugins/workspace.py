@@ -30,6 +30,7 @@ def copy_submission(source_dir: str, workdir: str, leave_out: set[str]) -> None:
                     shutil.copy2(src, dest)
         dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
 
+
 def linked_in_submission(config: Any, info: dict[str, Any]) -> set[str]:
     """Relative paths that were symlinks in the submitted folder and are not the assignment's own files."""
     if "student" not in info or "assignment" not in info:

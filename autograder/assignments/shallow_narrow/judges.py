@@ -17,6 +17,7 @@ from ...core.verdict import structural_problem as _structural_problem
 from ...models import shallow as reference
 from ...models import shallow_mistakes
 
+
 def _describe_case(case: dict[str, Any]) -> str:
     w1, w2 = case["init"]
     signs = "both weights positive" if w1 > 0 and w2 > 0 else "a negative weight"
