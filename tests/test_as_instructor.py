@@ -21,8 +21,15 @@ import pytest
 
 from instructor import as_user
 
-MODULES = ["test_sandbox.py", "test_forkserver.py", "test_adversarial.py", "test_grader_failures.py"]
-"""Everything that starts a student kernel or decides what a grader failure is."""
+MODULES = [
+    "test_sandbox.py",
+    "test_forkserver.py",
+    "test_adversarial.py",
+    "test_grader_failures.py",
+    "test_parallel.py",
+    "test_new_assignment.py",
+]
+"""Everything that starts a student kernel, grades a class or decides what a grader failure is."""
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="already an ordinary user: the modules themselves ran as one")
