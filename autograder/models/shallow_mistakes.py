@@ -258,21 +258,58 @@ _W, _E, _P, _R = (np.array([_choice_index(slot, f) for f in FORMS]) for slot in 
 _FACTOR = np.array([float(f.choices[0]) * float(f.choices[1]) for f in FORMS])  # type: ignore[arg-type]
 
 
-def _component_values(w1: float, w2: float, x: Array, y: Array, component: int) -> Array:
-    """The value of every form of gradient component `component` (0: w1, 1: w2) on one case."""
+def _component_table(w1: Array, w2: Array, x: Array, y: Array, component: int) -> Array:
+    """The value of every form of gradient component `component` (0: w1, 1: w2) at many weights, one data set.
+
+    Parameters
+    ----------
+    w1, w2 : numpy.ndarray
+        Shape ``(P,)``: the weights of each point.
+    x, y : numpy.ndarray
+        The samples all these points share.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(P, len(FORMS))``.
+    """
     own, other = (w1, w2) if component == 0 else (w2, w1)
-    prediction = w1 * w2 * x
-    weights = np.array([other, own, abs(other)])  # the order of the "weight" slot's choices
-    errors = np.stack([y - prediction, prediction, y])  # "error" slot
+    prediction = (w1 * w2)[:, None] * x
+    weights = np.stack([other, own, np.abs(other)], axis=1)  # the order of the "weight" slot's choices
+    errors = np.stack([y - prediction, prediction, np.broadcast_to(y, prediction.shape)], axis=1)  # "error" slot
     powers = np.stack([x, np.ones_like(x), x * x])  # "x" slot: 1, 0, 2
-    totals = -2.0 * weights[:, None, None] * np.einsum("en,pn->ep", errors, powers)[None, :, :]
+    totals = -2.0 * weights[:, :, None, None] * np.einsum("pen,qn->peq", errors, powers)[:, None, :, :]
     n = max(len(x), 1)
     reductions = np.array([1.0 / n, 1.0, 1.0 / n / n])  # "reduce" slot: mean, sum, mean/n
-    return totals[_W, _E, _P] * reductions[_R] * _FACTOR
+    return totals[:, _W, _E, _P] * reductions[_R] * _FACTOR
+
+
+def _component_values(w1: float, w2: float, x: Array, y: Array, component: int) -> Array:
+    """The value of every form of gradient component `component` (0: w1, 1: w2) on one case."""
+    return _component_table(np.array([w1], dtype=float), np.array([w2], dtype=float), x, y, component)[0]
+
+
+def _forms_by_case(cases: Sequence[Case], component: int) -> Array:
+    """Every form's value on every case, shape ``(len(FORMS), len(cases))``.
+
+    Consecutive cases that share their samples (the points of one grid) are computed together.
+    """
+    blocks = []
+    start = 0
+    while start < len(cases):
+        x, y = cases[start][2], cases[start][3]
+        stop = start + 1
+        while stop < len(cases) and cases[stop][2] is x and cases[stop][3] is y:
+            stop += 1
+        w1 = np.array([c[0] for c in cases[start:stop]], dtype=float)
+        w2 = np.array([c[1] for c in cases[start:stop]], dtype=float)
+        blocks.append(_component_table(w1, w2, np.asarray(x, dtype=float), np.asarray(y, dtype=float), component))
+        start = stop
+    return np.concatenate(blocks).T
 
 
 def gradient_forms(
-    cases: Sequence[Case], student: Sequence[Sequence[float]], rtol: float = 1e-6
+    cases: Sequence[Case], student: Sequence[Sequence[float]], rtol: float = 1e-6, unique: bool = False
 ) -> list[tuple[Mistake, ...] | None]:
     """Explain each gradient component by the fewest slips that reproduce it on every case.
 
@@ -284,6 +321,12 @@ def gradient_forms(
         The student's ``(dloss_dw1, dloss_dw2)`` on each case.
     rtol : float
         Tolerance of a match.
+    unique : bool
+        When True, a component that two simplest forms with different slips explain equally
+        well is not explained (None): with many cases such a tie means the cases cannot tell
+        the slips apart, and a guess could name the wrong one.  When False (the default), the
+        tie goes to the more common slips (:data:`_LIKELIHOOD`), which suits the one case a
+        training step gives.
 
     Returns
     -------
@@ -296,7 +339,7 @@ def gradient_forms(
     values = np.asarray(student, dtype=float).reshape(len(cases), 2)
     hits: list[np.ndarray] = []
     for component in (0, 1):
-        outputs = np.array([_component_values(w1, w2, x, y, component) for w1, w2, x, y in cases]).T  # forms × cases
+        outputs = _forms_by_case(cases, component)  # forms × cases
         s = values[:, component]
         if not np.all(np.isfinite(s)):
             hits.append(np.array([], dtype=int))
@@ -310,12 +353,27 @@ def gradient_forms(
     # One slip made in both gradients is likelier than two different ones: prefer a shared form.
     shared = np.intersect1d(hits[0], hits[1])
     if shared.size and shared[0] != _RIGHT:
-        found: list[tuple[Mistake, ...] | None] = [FORMS[int(shared[0])].mistakes] * 2
+        found: list[tuple[Mistake, ...] | None] = [_simplest(shared, unique)] * 2
     else:
-        found = [FORMS[int(h[0])].mistakes if h.size else None for h in hits]
+        found = [_simplest(h, unique) for h in hits]
     if all(f is not None and WRONG_WEIGHT in f for f in found):
         found = [tuple(SWAPPED_WEIGHTS if m is WRONG_WEIGHT else m for m in f) for f in found]  # type: ignore[union-attr]
     return found
+
+
+def _simplest(hits: np.ndarray, unique: bool) -> tuple[Mistake, ...] | None:
+    """The slips of the first (simplest, likeliest) form among `hits`; None when there is none.
+
+    With `unique`, None also when another form with as few slips but different ones matches too.
+    """
+    if not hits.size:
+        return None
+    best = FORMS[int(hits[0])].mistakes
+    if unique:
+        rivals = {frozenset(FORMS[int(i)].mistakes) for i in hits if len(FORMS[int(i)].mistakes) == len(best)}
+        if len(rivals) > 1:
+            return None
+    return best
 
 
 def _single_slip(mistake: Mistake) -> GradientVariant:
