@@ -5,6 +5,8 @@
 # demo    release, submit the examples, autograde them, print the scores
 # test    the whole test suite
 # grade   autograde every submission of assignment A in parallel: make grade A=01_shallow_narrow
+# hub     the course on a JupyterHub on 127.0.0.1 with demo accounts (as root; Ctrl-C stops it): make hub PORT=8000;
+#         with your accounts: make hub ROSTER=my_roster.json (see hub/roster.example.json)
 
 SHELL := /bin/bash
 # Any supported CPython: 3.11 (from Debian 12's own 3.11.2) to 3.13.  `make setup PYTHON=python3.12` picks another.
@@ -15,12 +17,14 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
 # bubblewrap: the grading sandbox; chromium: browser tests; fonts-comic-neue: xkcd plots;
-# postgresql: the gradebook for a large course (tested against a real server).
-DEBIAN_PACKAGES := bubblewrap chromium fonts-comic-neue postgresql
+# postgresql: the gradebook for a large course (tested against a real server); nodejs: the hub's proxy.
+DEBIAN_PACKAGES := bubblewrap chromium fonts-comic-neue postgresql nodejs
+# configurable-http-proxy, JupyterHub's proxy, from the npm registry at the versions hub/package-lock.json pins.
+HUB_PROXY := hub/node_modules/.bin/configurable-http-proxy
 
-.PHONY: setup python-version system-packages build check demo test grade clean
+.PHONY: setup python-version system-packages build check demo test grade hub clean
 
-setup: python-version system-packages $(STAMP)
+setup: python-version system-packages $(STAMP) $(HUB_PROXY)
 
 # Stop at once, with what to do, on a Python the pinned requirements do not install on.
 python-version:
@@ -47,6 +51,20 @@ $(STAMP): requirements.txt pyproject.toml | python-version
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# npm comes with Node.js from NodeSource; Debian packages it apart.  Without npm (and not root), setup goes on
+# without the hub's proxy: `make hub` and its test then say what is missing.
+$(HUB_PROXY): hub/package.json hub/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Debian package: npm"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+		else \
+			echo "WARNING: npm is missing: the hub's proxy is not installed (sudo apt-get install nodejs npm)"; \
+			exit 0; \
+		fi; \
+	fi; \
+	cd hub && npm ci --no-audit --no-fund --loglevel=error && touch $(CURDIR)/$(HUB_PROXY)
+
 build: setup
 	$(BIN)/python -m autograder build
 
@@ -61,6 +79,10 @@ test: setup
 
 grade: setup
 	$(BIN)/python -m autograder grade $(A)
+
+# As root: PAM logins, and each user's server started as that user (see hub/serve.py).
+hub: setup
+	$(BIN)/python hub/serve.py $(if $(PORT),--port $(PORT)) $(if $(ROSTER),--roster $(ROSTER))
 
 clean:
 	rm -rf submitted autograded feedback reports gradebook.db
