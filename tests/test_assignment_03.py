@@ -1,7 +1,8 @@
-"""03_depth_and_init: mistakes only it has, its reference math, its sliders.
+"""03_depth_and_init: its inputs (the same situations for every student), its reference math, its sliders.
 
 What every assignment of the series is tested for (the examples, a real autograde) is in
-`tests/test_series.py`.
+`tests/test_series.py`; the catalogue of right and wrong implementations and their diagnoses in
+`tests/test_catalogue_03.py`.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.core import checks, probe
+from autograder.assignments.depth import inputs
 from autograder.assignments.depth import reference as ref
+from autograder.core import checks
 from conftest import load_student_module
 from series import DEPTH
 
@@ -21,35 +23,69 @@ def load_helpers():
     return load_student_module(ASSIGNMENT, DEPTH.helpers)
 
 
+# -- fair inputs: every student's cases follow the same plan ---------------------------------------
+
+STUDENT_IDS = [f"student-{i:03d}" for i in range(300)]
+
+
+def _requests(check: str) -> list[dict]:
+    return [checks.make_request(check, ASSIGNMENT, student) for student in STUDENT_IDS]
+
+
+def _zero_places(situation: inputs.Situation, w: np.ndarray) -> bool:
+    """The zero weights sit where the plan says."""
+    zeros = np.flatnonzero(w == 0).tolist()
+    places = {"": [], "all": [0], "first": [0], "last": [w.size - 1]}
+    if situation.zeros == "middle":
+        return len(zeros) == 1 and 0 < zeros[0] < w.size - 1
+    if situation.zeros == "two":
+        return len(zeros) == 2
+    return zeros == places[situation.zeros]
+
+
+def _assert_fair_inputs(x: np.ndarray) -> None:
+    if x.size == 1:
+        assert x[0] >= 0.3, "a single input is kept away from 0"
+    else:
+        assert x.min() < 0 and x.max() >= 0.8, "inputs of both signs, not all near 0"
+
+
 @pytest.mark.parametrize(
-    "code, variant",
+    "check, plan",
     [
-        ("g = -np.mean(x * r) * p / self.w[0] * np.ones(len(self.w))", "deep_grad_wrong_weight"),
-        (
-            "g = np.mean(x * r) * np.array([np.prod(np.delete(self.w, k)) for k in range(len(self.w))])",
-            "deep_grad_sign",
-        ),
-        (
-            "g = -np.sum(x * r) * np.array([np.prod(np.delete(self.w, k)) for k in range(len(self.w))])",
-            "deep_grad_sum_not_mean",
-        ),
-        ("g = -np.mean(x * r) * p * np.ones(len(self.w))", "deep_grad_no_division"),
+        ("depth.forward", inputs.FORWARD_PLAN),
+        ("depth.dloss_dw", inputs.GRADIENT_PLAN),
+        ("depth.zero_weight", inputs.ZERO_PLAN),
     ],
 )
-def test_typical_gradient_mistakes_are_named(code: str, variant: str) -> None:
-    namespace = DEPTH.namespace(DEPTH.submission("correct"))
-    source = (
-        "class DeepNarrowLNN(DeepNarrowLNN):\n"
-        "  def dloss_dw(self, x, y_t):\n"
-        "    p = np.prod(self.w)\n"
-        "    r = y_t - p * x\n"
-        f"    {code}\n"
-        "    return g\n"
-    )
-    exec(source, namespace)
-    request = checks.make_request("depth.dloss_dw", ASSIGNMENT, "x")
-    verdict = checks.CHECKS["depth.dloss_dw"].judge(request, probe.collect(namespace, request))
-    assert verdict.mistakes == [variant], verdict.message
+def test_every_student_s_cases_follow_the_plan(check: str, plan: list) -> None:
+    for request in _requests(check):
+        assert len(request["cases"]) == len(plan)
+        for case, situation in zip(request["cases"], plan):
+            w, x = np.array(case["init"]), np.array(case["args"][0])
+            assert w.size == situation.depth and x.size == situation.n, case
+            assert check == "depth.forward" or x.size != w.size, "per-sample gradients cannot pass as D of them"
+            assert _zero_places(situation, w) and np.sum(w < 0) == situation.negatives, case
+            sizes = np.sort(np.abs(w[w != 0]))
+            assert np.all((sizes >= 0.59) & (sizes <= 1.52)), "sizes between 0.6 and 1.5"
+            assert np.all(np.abs(sizes - 1) >= 0.019), "no weight of size (nearly) 1: it would hide a left-out weight"
+            assert np.all(np.diff(sizes) >= 0.01), "no two weights of the same size: swapping them would not show"
+            _assert_fair_inputs(x)
+            if len(case["args"]) > 1:  # a gradient case: the data is not already fitted
+                y = np.array(case["args"][1])
+                assert abs(np.mean(x * (y - np.prod(w) * x))) >= 0.05, "the gradient is never close to 0"
+
+
+def test_every_student_s_loss_and_training_cases_follow_the_plan() -> None:
+    for request in _requests("depth.loss"):
+        assert [len(c["args"][0]) for c in request["cases"]] == inputs.LOSS_SAMPLES
+        (single,) = [c for c in request["cases"] if len(c["args"][0]) == 1]
+        residual = abs(single["args"][0][0] - single["args"][1][0])
+        assert 0.3 <= residual <= 0.8, "one residual: away from 0 and from 1, where |r| and r² agree"
+    for request in _requests("depth.training_curve"):
+        plan = [(len(c["init"]), c["args"][2], c["args"][3]) for c in request["cases"]]
+        assert plan == [(d, lr, 80) for d, lr in inputs.TRAIN_PLAN]
+        assert all(0.855 <= w <= 0.945 for c in request["cases"] for w in c["init"]), "a nearly symmetric start"
 
 
 def test_the_reference_gradient_matches_finite_differences_and_handles_zeros() -> None:

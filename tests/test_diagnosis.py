@@ -456,3 +456,144 @@ def test_malformed_gradients_are_explained(body: str, expected: str) -> None:
 def test_forward_of_the_wrong_shape_is_explained() -> None:
     verdict = run("return np.sum(self.w1 * self.w2 * x)", RIGHT_DLOSS, FORWARD, "alice")
     assert verdict.score == 0.0 and "shape" in verdict.message, verdict.message
+
+
+# ---------------------------------------------------------------------------------------
+# The sweep: every student's inputs give every implementation the same outcome
+# ---------------------------------------------------------------------------------------
+
+SWEEP = [f"student-{i:03d}" for i in range(300)]
+"""The student ids of the sweep: each draws its own inputs."""
+
+
+@lru_cache(maxsize=None)
+def _namespace(forward: str, dloss: str) -> dict[str, Any]:
+    """The student's class, executed once per implementation (every probe builds fresh instances)."""
+    namespace: dict[str, Any] = {"np": np}
+    exec(compile(namespace_code(forward, dloss), "<student>", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+@lru_cache(maxsize=None)
+def _request(check: str, student: str) -> dict[str, Any]:
+    """A student's request, drawn once (the probe and the judges only read it)."""
+    return checks.make_request(check, ASSIGNMENT, student)
+
+
+def run_everyone(forward: str, dloss: str, check: str, students: list[str]) -> list[Verdict]:
+    """:func:`run` for many students, probing once for all of them.
+
+    The probe handles each case on its own, with a fresh object: probing the cases of every student in one
+    request and handing each student's judge its share of the results is probing each student alone
+    (:func:`test_probing_everyone_at_once_is_probing_each_student_alone` checks it), minus a call per student.
+    The JSON round trip is left out: the probe's payload is plain JSON data (floats, lists, dicts), on which
+    it changes nothing, and :func:`run`, which makes it, gives the same verdicts (the same test).
+    """
+    requests = [_request(check, student) for student in students]
+    size = len(requests[0]["cases"])
+    merged = {**requests[0], "cases": [case for r in requests for case in r["cases"]]}
+    with np.errstate(all="ignore"):
+        results = probe.collect(_namespace(forward, dloss), merged)["results"]
+    judge = checks.CHECKS[check].judge
+    return [judge(r, {"results": results[i * size : (i + 1) * size]}) for i, r in enumerate(requests)]
+
+
+def _implementations() -> dict[str, tuple[str, str, set[str], dict[str, set[str]]]]:
+    """Every implementation: its bodies, the tests it loses and the mistakes each must name (where known)."""
+    everything = {name: (forward, dloss, set(), {}) for name, (forward, dloss) in CORRECT.items()}
+    everything.update(WRONG)
+    for name, (forward, dloss, broken) in UNKNOWN.items():
+        unit = FORWARD if FORWARD in broken else DLOSS
+        everything[name] = (forward, dloss, broken, {unit: set()})  # nothing known fits: nothing named
+    return everything
+
+
+IMPLEMENTATIONS = _implementations()
+
+
+def _stand_ins(check: str) -> dict[str, str]:
+    """Each implementation the sweep covers on `check`, and the one swept in its place.
+
+    A check's verdict depends only on the methods it calls: ``forward`` alone for the forward test,
+    ``dloss_dw`` (and ``forward`` if it calls it) for the gradient test.  Two implementations with the same
+    code there, and the same expected outcome, need one sweep.  The training-curve test calls both and is
+    the slow one, and what it alone judges is the run as a whole: it is swept with the plain right
+    implementation (every student's training inputs let a right model train as the reference does) and the
+    wrong ones only it catches; every other wrong implementation is caught, and every right method passes,
+    for every student in the faster tests.  (The seed run's inputs are the same for everyone.)
+    """
+    if check == CURVE:
+        names = ["as_derived", *(name for name, (*_, broken, _) in IMPLEMENTATIONS.items() if broken == {CURVE})]
+        return {name: name for name in names}
+    chosen: dict[tuple[Any, ...], str] = {}
+    stand_in = {}
+    for name, (forward, dloss, broken, diagnoses) in IMPLEMENTATIONS.items():
+        calls = (forward,) if check == FORWARD else (dloss, forward) if "forward" in dloss else (dloss,)
+        key = (calls, check in broken, frozenset(diagnoses.get(check, {"?"})))
+        stand_in[name] = chosen.setdefault(key, name)
+    return stand_in
+
+
+SWEPT = {check: _stand_ins(check) for check in (FORWARD, DLOSS, CURVE)}
+
+
+@pytest.mark.parametrize("check", sorted(SWEPT))
+def test_every_student_s_inputs_give_every_implementation_the_same_outcome(check: str) -> None:
+    different = []
+    for name in sorted(set(SWEPT[check].values())):
+        forward, dloss, broken, diagnoses = IMPLEMENTATIONS[name]
+        verdicts = run_everyone(forward, dloss, check, SWEEP)
+        first = (verdicts[0].score, set(verdicts[0].mistakes))
+        assert first[0] == (0.0 if check in broken else 1.0), f"{name}, {check}: {verdicts[0].message}"
+        if check in diagnoses:
+            assert first[1] == diagnoses[check], f"{name}, {check}: {verdicts[0].message}"
+        for student, verdict in zip(SWEEP, verdicts):
+            if (verdict.score, set(verdict.mistakes)) != first:
+                different.append(f"{name} for {student!r}: {verdict.score}, {verdict.mistakes}: {verdict.message}")
+                break
+    assert not different, "\n".join(different)
+
+
+def test_the_sweep_passes_every_right_implementation_and_catches_every_wrong_one() -> None:
+    for check in (FORWARD, DLOSS):
+        assert set(SWEPT[check]) == set(IMPLEMENTATIONS), check
+    for name, (_, _, broken, _) in IMPLEMENTATIONS.items():
+        assert not broken or any(name in SWEPT.get(check, {}) for check in broken), f"{name} is lost by no swept test"
+
+
+def test_the_seed_run_is_the_same_for_everyone() -> None:
+    # Its inputs are the exercise's own run, not drawn: one student's verdict is everyone's.
+    assert all(_request(SEED_RUN, student) == _request(SEED_RUN, SWEEP[0]) for student in SWEEP)
+
+
+@pytest.mark.parametrize("name", ["np_dot", "sum_and_sign", "weights_swapped", "forward_bias"])
+def test_probing_everyone_at_once_is_probing_each_student_alone(name: str) -> None:
+    forward, dloss, *_ = IMPLEMENTATIONS[name]
+    students = SWEEP[:4]
+    for check in ALL_CHECKS:
+        together = run_everyone(forward, dloss, check, students)
+        alone = [run(forward, dloss, check, student) for student in students]
+        assert [(v.score, v.mistakes, v.message) for v in together] == [(v.score, v.mistakes, v.message) for v in alone]
+
+
+@pytest.mark.parametrize("check, samples", [(FORWARD, "FORWARD_SAMPLES"), (DLOSS, "GRADIENT_SAMPLES")])
+def test_every_student_s_cases_follow_the_plan(check: str, samples: str) -> None:
+    from autograder.assignments.shallow_narrow import inputs
+
+    for student in SWEEP:
+        cases = _request(check, student)["cases"]
+        assert [len(c["args"][0]) for c in cases] == getattr(inputs, samples)
+        for case, signs in zip(cases, inputs.SIGNS):
+            w, x = np.array(case["init"]), np.array(case["args"][0])
+            assert tuple(np.sign(w).astype(int)) == signs, "the same sign pattern for everyone"
+            assert abs(abs(w[0]) - abs(w[1])) >= 0.2, "weights of different sizes: swapping them shows"
+            if x.size == 1:
+                assert x[0] >= 0.3, "a single input is kept away from 0"
+            else:
+                assert x.min() < 0 and x.max() >= 0.8, "inputs of both signs, not all near 0"
+            if check == DLOSS:
+                y = np.array(case["args"][1])
+                assert abs(np.mean(x * (y - w[0] * w[1] * x))) >= 0.05, "the gradient is never close to 0"
+    for student in SWEEP:
+        cases = _request(CURVE, student)["cases"]
+        assert [tuple(np.sign(c["init"]).astype(int)) for c in cases] == [(1, -1), (-1, -1)]

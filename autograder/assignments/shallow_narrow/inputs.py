@@ -1,4 +1,10 @@
-"""The checks of ``01_shallow_narrow``: the inputs each one draws (seeded per student), and its judge."""
+"""The checks of ``01_shallow_narrow``: the inputs each one draws (seeded per student), and its judge.
+
+Fair inputs: every student's cases follow the same plan (the sign pattern of the weights, the number of
+samples); the student id only draws the numbers, kept away from where a mistake would not show (two weights
+of the same size, an input of 0, data the model already fits).  ``tests/test_diagnosis.py`` sweeps 300
+student ids through the catalogue of right and wrong implementations.
+"""
 
 from __future__ import annotations
 
@@ -26,19 +32,43 @@ SIGNS = [(1, 1), (-1, 1), (1, -1), (-1, -1), (1, 1), (-1, 1)]
 """Sign patterns of the test weights: every combination, negative ones included."""
 
 
+FORWARD_SAMPLES = [1, 3, 8, 25, 64, 5]
+"""The number of inputs of each forward case (with the sign pattern of :data:`SIGNS` at the same place)."""
+
+GRADIENT_SAMPLES = [1, 4, 10, 33, 73, 7]
+"""The number of samples of each gradient case."""
+
+
+def _inputs(rng: np.random.Generator, n: int, low: float, high: float) -> np.ndarray:
+    """Inputs between `low` and `high`: of both signs and not all near 0; a single one kept away from 0.
+
+    Fair inputs: on an input of 0 every output and gradient vanishes, and a mistake there would not show;
+    with inputs of both signs, every student can be told whether only the negative ones are off.
+    """
+    if n == 1:
+        return rng.uniform(0.3, 1.5, 1)
+    x = rng.uniform(low, high, n)
+    x[0], x[1] = -rng.uniform(0.1, 0.5), rng.uniform(0.8, 1.5)
+    return rng.permutation(x)
+
+
 def _forward_request(rng: np.random.Generator) -> dict[str, Any]:
     cases = []
-    for signs, n in zip(SIGNS, [1, 3, 8, 25, 64, 5]):
-        cases.append({"init": _weights(rng, signs), "args": [rng.normal(0.4, 1.0, n).tolist()]})
+    for signs, n in zip(SIGNS, FORWARD_SAMPLES):
+        cases.append({"init": _weights(rng, signs), "args": [_inputs(rng, n, -1.6, 2.4).tolist()]})
     return {**MODEL, "method": "forward", "cases": cases}
 
 
 def _gradient_request(rng: np.random.Generator) -> dict[str, Any]:
     cases = []
-    for signs, n in zip(SIGNS, [1, 4, 10, 33, 73, 7]):
-        x = rng.uniform(-0.5, 1.5, n)
-        y = rng.uniform(-3, 3) * x + rng.normal(0, 0.3, n)
-        cases.append({"init": _weights(rng, signs), "args": [x.tolist(), y.tolist()]})
+    for signs, n in zip(SIGNS, GRADIENT_SAMPLES):
+        w = _weights(rng, signs)
+        x = _inputs(rng, n, -0.5, 1.5)
+        # The data's slope differs from the model's by 0.8 to 2.5 either way: the residual, and with it
+        # every gradient, is never close to 0, so a wrong sign or factor shows for every student.
+        slope = w[0] * w[1] + rng.choice([-1.0, 1.0]) * rng.uniform(0.8, 2.5)
+        y = slope * x + (rng.normal(0, 0.3, n) if n > 1 else 0.0)
+        cases.append({"init": w, "args": [x.tolist(), y.tolist()]})
     return {**MODEL, "method": "dloss_dw", "returns": "tuple", "cases": cases}
 
 
