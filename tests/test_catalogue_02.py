@@ -650,10 +650,10 @@ def test_the_catalogue_is_large_and_covers_every_function() -> None:
 
 def test_every_mistake_of_the_assignment_is_in_the_catalogue() -> None:
     # A registered mistake no implementation here gets is one nobody checked can be named.
-    from autograder.assignments.landscape import judges
+    from autograder.assignments.landscape import mistakes
 
     named = {code for student in WRONG.values() for code in student.mistakes}
-    assert {m.code for m in judges.MISTAKES} <= named, {m.code for m in judges.MISTAKES} - named
+    assert {m.code for m in mistakes.MISTAKES} <= named, {m.code for m in mistakes.MISTAKES} - named
 
 
 @pytest.mark.parametrize("name", sorted(WRONG))

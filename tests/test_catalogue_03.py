@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from autograder.assignments.depth import judges
+from autograder.assignments.depth import mistakes
 from autograder.assignments.depth import reference as ref
 from autograder.core import checks, probe
 from autograder.core.verdict import Verdict
@@ -539,13 +539,13 @@ def test_where_two_known_mistakes_give_the_same_numbers_neither_is_named() -> No
         return -np.mean(x * (y - np.prod(w) * x)) * others
 
     depth_2 = points([0.7, -1.3], [1.2, 0.8])
-    assert judges.match_gradient(depth_2, [skipping_the_first(*p) for p in depth_2]) is None
+    assert mistakes.match_gradient(depth_2, [skipping_the_first(*p) for p in depth_2]) is None
     deeper = points([0.7, -1.3], [1.2, 0.8, -0.6])
-    assert judges.match_gradient(deeper, [skipping_the_first(*p) for p in deeper]) == (judges.SKIPS_FIRST,)
+    assert mistakes.match_gradient(deeper, [skipping_the_first(*p) for p in deeper]) == (mistakes.SKIPS_FIRST,)
     # A symmetric start: reversing the gradients changes nothing there, so it cannot be named (nor lose points).
     symmetric = points([0.9, 0.9, 0.9])
     reversed_ = [ref.gradients(*p)[::-1] for p in symmetric]
-    assert judges.match_gradient(symmetric, reversed_) is None
+    assert mistakes.match_gradient(symmetric, reversed_) is None
 
 
 # -- the sweep: the same outcome for every student ------------------------------------------------

@@ -7,6 +7,15 @@ assignments share) lists the typical wrong ways to write a function, each as a
 case.  A match says *what* is wrong and the hint says *where to look*, without
 giving the formula away.
 
+Three matchers, for three shapes of evidence (each names nothing when two
+different explanations fit the same numbers: a guess misleads more than silence):
+
+- :func:`match_variant` -- variants as functions of ``(w1, w2, x[, y])``, one mistake each;
+- :func:`match_outputs` -- variants as outputs per case, computed lazily; nan and inf
+  match where the variant has them (:func:`same_numbers`);
+- :func:`match_shared` -- every variant's output precomputed in one array per case, each a
+  combination of slips; names the slips every fitting variant shares.
+
 Mistakes live in catalogues (:class:`Catalogue`): one per assignment or model,
 plus :data:`GENERIC` for mistakes of any function.  Codes are stable (the class
 report counts them) and unique across every catalogue an assignment uses.
@@ -46,6 +55,12 @@ class Mistake:
 
 
 Array = NDArray[np.float64]
+
+Slips = tuple[Mistake, ...]
+"""One explanation of a wrong output: the mistakes a variant combines (empty: the right one)."""
+
+MATCH_RTOL = 1e-6
+"""How closely a known mistake's outputs must reproduce the student's to be named."""
 
 
 class Catalogue:
@@ -134,7 +149,7 @@ def match_variant(
     student: list[Array],
     variants: list[tuple[Mistake, Callable[..., object]]],
     expected: list[Array],
-    rtol: float = 1e-6,
+    rtol: float = MATCH_RTOL,
 ) -> Mistake | None:
     """The one known mistake whose outputs match the student's on every case, or None.
 
@@ -168,4 +183,136 @@ def match_variant(
             matched.append(mistake)
     # Two mistakes that explain the same numbers (a zero weight, a symmetric start) do not decide:
     # naming one of them would be a guess, and a wrong name misleads more than none.
-    return matched[0] if len({m.code for m in matched}) == 1 else None
+    found = unique_mistake(matched)
+    return found[0] if found else None
+
+
+def same_numbers(student: Array, variant: Array, rtol: float = MATCH_RTOL) -> bool:
+    """``student`` reproduces ``variant``: same shape, nan and inf where it has them, close elsewhere.
+
+    Unlike :func:`close`, a nan matches a nan: a wrong variant may well produce one (the mean of no
+    samples), and a student who made that mistake produces it too.
+
+    Parameters
+    ----------
+    student, variant : numpy.ndarray
+        The student's output and a wrong variant's.
+    rtol : float
+        Tolerance, relative to the variant's size (``1 +`` its largest finite value) and to each value.
+    """
+    student, variant = np.asarray(student, dtype=float), np.asarray(variant, dtype=float)
+    if student.shape != variant.shape:
+        return False
+    finite = np.isfinite(variant)
+    if finite.all():  # the common case, in few numpy calls: judges run this thousands of times
+        scale = 1 + float(np.abs(variant).max(initial=0.0))
+        with np.errstate(invalid="ignore"):
+            return bool((np.abs(student - variant) <= rtol * scale + rtol * np.abs(variant)).all())
+    if not np.array_equal(finite, np.isfinite(student)):
+        return False
+    if not np.array_equal(student[~finite], variant[~finite], equal_nan=True):
+        return False
+    scale = 1 + float(np.max(np.abs(variant[finite]), initial=0.0))
+    return bool(np.allclose(student[finite], variant[finite], rtol=rtol, atol=rtol * scale))
+
+
+def near(a: float, b: float, rtol: float) -> bool:
+    """``a`` equals ``b`` to relative tolerance `rtol` (plain floats: no numpy call per comparison).
+
+    Parameters
+    ----------
+    a, b : float
+        The numbers compared; the tolerance is relative to ``b``.
+    rtol : float
+        Relative tolerance.
+    """
+    return abs(a - b) <= rtol * abs(b) or a == b
+
+
+def unique_mistake(candidates: Sequence[Mistake | Slips]) -> Slips | None:
+    """The mistakes of the one explanation found (several variants may stand for the same one), or None.
+
+    Two different explanations of the same numbers do not decide: naming one would be a guess.
+
+    Parameters
+    ----------
+    candidates : sequence of Mistake or tuple of Mistake
+        What each fitting variant stands for.
+    """
+    found = {(c,) if isinstance(c, Mistake) else tuple(c) for c in candidates}
+    return next(iter(found)) if len(found) == 1 else None
+
+
+def match_outputs(
+    student: Sequence[Array],
+    expected: Sequence[Array],
+    variants: Sequence[tuple[Mistake | Slips, Callable[[int], Array]]],
+) -> Slips | None:
+    """The known mistake whose outputs reproduce the student's on every case, if exactly one does.
+
+    Parameters
+    ----------
+    student, expected : sequence of numpy.ndarray
+        The student's and the right output, per case.
+    variants : sequence
+        ``(mistake or mistakes, output)`` of each wrong variant, where ``output(i)`` is its output on
+        case ``i`` (computed only as long as it keeps matching); a variant that never differs from
+        the right answer proves nothing and is skipped.
+    """
+    matched = []
+    for mistake, output in variants:
+        differs = False
+        for i, (s, e) in enumerate(zip(student, expected)):
+            o = np.asarray(output(i), dtype=float)
+            if not same_numbers(s, o):
+                break
+            differs = differs or not same_numbers(o, e, 1e-9)
+        else:
+            if differs:
+                matched.append(mistake)
+    return unique_mistake(matched)
+
+
+def match_shared(
+    student: Sequence[Array],
+    expected: Sequence[Array],
+    outputs: Sequence[Array],
+    explanations: Sequence[Slips],
+    rtol: float = MATCH_RTOL,
+) -> Slips | None:
+    """The mistakes that every explanation reproducing the student's numbers on every case shares, or None.
+
+    Unlike :func:`match_variant`, a variant may be a combination of slips (a factor 2 *and* a sign), and
+    the variants' outputs come precomputed, all variants of a case in one array.  A variant only counts
+    where it differs from the right answer somewhere.  Of the variants that fit, only the slips they all
+    share are named: where two explanations give the same numbers and share nothing, nothing is named.
+
+    Parameters
+    ----------
+    student, expected : sequence of numpy.ndarray
+        Per case, the student's output and the right one.
+    outputs : sequence of numpy.ndarray
+        Per case, every variant's output stacked along the first axis.
+    explanations : sequence of tuple of Mistake
+        The slips of each variant, in the order of `outputs`' first axis.
+    rtol : float
+        Tolerance of a match, relative to 1 + the largest value of the variant's output.
+    """
+    matches = np.ones(len(explanations), dtype=bool)
+    differs = np.zeros(len(explanations), dtype=bool)
+    with np.errstate(all="ignore"):
+        for s, e, out in zip(student, expected, outputs):
+            out = out.reshape(len(explanations), -1)
+            s, e = np.asarray(s, dtype=float).ravel(), np.asarray(e, dtype=float).ravel()
+            scale = 1 + np.max(np.abs(out), axis=1, initial=0.0)
+            matches &= np.all(np.abs(out - s) <= rtol * scale[:, None], axis=1) & np.all(np.isfinite(out), axis=1)
+            differs |= np.any(~(np.abs(out - e) <= 1e-9 * (1 + np.max(np.abs(e), initial=0.0))), axis=1)
+    found = [explanations[i] for i in np.flatnonzero(matches & differs)]
+    if not found:
+        return None
+    # Name only what every fitting explanation shares: in 03, (sign) and (sign, target for residual) both
+    # fit where the prediction is 0, and the sign is certain; (no division) and (times w_k) both fit there
+    # too, and neither is.
+    shared = set.intersection(*({m.code for m in f} for f in found))
+    named = tuple(m for m in found[0] if m.code in shared)
+    return named or None

@@ -14,6 +14,7 @@ fewest slips that reproduces the student's numbers wins.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -284,11 +285,6 @@ def _component_table(w1: Array, w2: Array, x: Array, y: Array, component: int) -
     return totals[:, _W, _E, _P] * reductions[_R] * _FACTOR
 
 
-def _component_values(w1: float, w2: float, x: Array, y: Array, component: int) -> Array:
-    """The value of every form of gradient component `component` (0: w1, 1: w2) on one case."""
-    return _component_table(np.array([w1], dtype=float), np.array([w2], dtype=float), x, y, component)[0]
-
-
 def _forms_by_case(cases: Sequence[Case], component: int) -> Array:
     """Every form's value on every case, shape ``(len(FORMS), len(cases))``.
 
@@ -376,15 +372,34 @@ def _simplest(hits: np.ndarray, unique: bool) -> tuple[Mistake, ...] | None:
     return best
 
 
+@functools.lru_cache(maxsize=256)
+def _case_forms(w1: float, w2: float, x: bytes, y: bytes) -> Array:
+    """Every form of both gradient components on one case, shape ``(2, len(FORMS))`` (read-only).
+
+    Cached: :func:`match_variant` asks each single-slip variant of :data:`GRADIENT_MISTAKES` about the
+    same cases, and one table holds the answer of all of them.  `x` and `y` come as the bytes of
+    float64 arrays, so that a case can be a cache key.
+    """
+    xs, ys = np.frombuffer(x, dtype=float), np.frombuffer(y, dtype=float)
+    w1s, w2s = np.array([w1], dtype=float), np.array([w2], dtype=float)
+    table = np.stack([_component_table(w1s, w2s, xs, ys, component)[0] for component in (0, 1)])
+    table.flags.writeable = False  # shared by every caller of the cache
+    return table
+
+
 def _single_slip(mistake: Mistake) -> GradientVariant:
-    """The gradient with exactly one slip, as a ``(w1, w2, x, y) -> (g1, g2)`` variant."""
+    """The gradient with exactly one slip, as a ``(w1, w2, x, y) -> (g1, g2)`` variant.
+
+    The form's index is found once, here; the table of every form on a case is computed once per case
+    (:func:`_case_forms`), not once per variant and component.
+    """
     (index,) = [i for i, f in enumerate(FORMS) if f.mistakes == (mistake,)]
 
     def variant(w1: float, w2: float, x: Array, y: Array) -> tuple[float, float]:
-        return (
-            float(_component_values(w1, w2, x, y, 0)[index]),
-            float(_component_values(w1, w2, x, y, 1)[index]),
-        )
+        key_x = np.ascontiguousarray(x, dtype=float).ravel().tobytes()
+        key_y = np.ascontiguousarray(y, dtype=float).ravel().tobytes()
+        table = _case_forms(float(w1), float(w2), key_x, key_y)
+        return float(table[0, index]), float(table[1, index])
 
     return variant
 

@@ -1,11 +1,11 @@
 """Judges of ``03_depth_and_init``: the deep narrow network's methods against :mod:`.reference`.
 
-Same contract as every judge (:mod:`autograder.core.verdict`).  A typical mistake is named by computing what each
-wrong variant would have returned on the grader's inputs, and only when every explanation that reproduces the
-student's numbers on every case contains it (:func:`match`): where several mistakes give the same numbers (a zero
-weight, depth 1, a symmetric start) none is named.  When no known mistake fits, the message says which
-output is off (which predictions, which entries of the gradient), on which kind of input (the depth, the signs, the
-zero weights, the number of samples) and by how much.
+Same contract as every judge (:mod:`autograder.core.verdict`).  A typical mistake (:mod:`.mistakes`) is named by
+computing what each wrong variant would have returned on the grader's inputs, and only when every explanation that
+reproduces the student's numbers on every case contains it (:func:`autograder.core.mistakes.match_shared`): where
+several mistakes give the same numbers (a zero weight, depth 1, a symmetric start) none is named.  When no known
+mistake fits, the message says which output is off (which predictions, which entries of the gradient), on which
+kind of input (the depth, the signs, the zero weights, the number of samples) and by how much.
 """
 
 from __future__ import annotations
@@ -14,17 +14,19 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ...core import mistakes
-from ...core.mistakes import LOST_PRECISION, Catalogue, Mistake
+from ...core import mistakes as core_mistakes
+from ...core.mistakes import LOST_PRECISION, match_shared
 from ...core.verdict import PRECISION_RTOL, RTOL, TRAIN_RTOL, Verdict, close, fail, structural_problem, values
 from . import reference as ref
-
-MISTAKES = Catalogue("03_depth_and_init")
-"""The mistakes this assignment names."""
-
-Weights = np.ndarray
-Slips = tuple[Mistake, ...]
-
+from .mistakes import (
+    FORWARD_MISTAKES,
+    LOSS_MISTAKES,
+    NAN_NEGATIVE,
+    PER_SAMPLE,
+    SIDE_EFFECT,
+    ZERO_DIVISION,
+    match_gradient,
+)
 
 # -- describing inputs and outputs ----------------------------------------------------------------
 
@@ -138,68 +140,11 @@ def which_entries(w: np.ndarray, bad: np.ndarray) -> str:
     return f"the entries for {_names(np.flatnonzero(bad).tolist())} are"
 
 
-# -- matching the known mistakes ------------------------------------------------------------------
-
-
-def match(
-    student: Sequence[np.ndarray],
-    expected: Sequence[np.ndarray],
-    outputs: Sequence[np.ndarray],
-    explanations: Sequence[Slips],
-    rtol: float = 1e-6,
-) -> Slips | None:
-    """The mistakes that every explanation reproducing the student's numbers on every case shares, or None.
-
-    Like :func:`autograder.core.mistakes.match_variant` (and meant to replace it in the core), but a variant may
-    be a combination of slips (a factor 2 *and* a sign), and the variants' outputs come precomputed, all
-    variants of a case in one array.  A variant only counts where it differs from the right answer somewhere.
-    Of the variants that fit, only the slips they all share are named: where two explanations give the same
-    numbers and share nothing, nothing is named (a guess misleads more than silence).
-
-    Parameters
-    ----------
-    student, expected : sequence of numpy.ndarray
-        Per case, the student's output and the right one.
-    outputs : sequence of numpy.ndarray
-        Per case, every variant's output stacked along the first axis.
-    explanations : sequence of tuple of Mistake
-        The slips of each variant, in the order of `outputs`' first axis.
-    rtol : float
-        Tolerance of a match, relative to 1 + the largest value of the variant's output.
-    """
-    matches = np.ones(len(explanations), dtype=bool)
-    differs = np.zeros(len(explanations), dtype=bool)
-    with np.errstate(all="ignore"):
-        for s, e, out in zip(student, expected, outputs):
-            out = out.reshape(len(explanations), -1)
-            s, e = np.asarray(s, dtype=float).ravel(), np.asarray(e, dtype=float).ravel()
-            scale = 1 + np.max(np.abs(out), axis=1, initial=0.0)
-            matches &= np.all(np.abs(out - s) <= rtol * scale[:, None], axis=1) & np.all(np.isfinite(out), axis=1)
-            differs |= np.any(~(np.abs(out - e) <= 1e-9 * (1 + np.max(np.abs(e), initial=0.0))), axis=1)
-    found = [explanations[i] for i in np.flatnonzero(matches & differs)]
-    if not found:
-        return None
-    # Name only what every fitting explanation shares: (sign) and (sign, target for residual) both fit where
-    # the prediction is 0, and the sign is certain; (no division) and (times w_k) both fit there too, and
-    # neither is.
-    shared = set.intersection(*({m.code for m in f} for f in found))
-    named = tuple(m for m in found[0] if m.code in shared)
-    return named or None
-
-
 def _side_effect(case: dict[str, Any], result: dict[str, Any]) -> bool:
     after = result.get("state")
     if not isinstance(after, list) or not after or after[0] is None:
         return False
     return not np.array_equal(np.array(after[0], dtype=float), np.asarray(case["init"], dtype=float))
-
-
-SIDE_EFFECT = MISTAKES.register(
-    "deep_side_effect",
-    "calling the method changed self.w",
-    "forward, loss and dloss_dw only compute and return; train is the one place that updates the weights. "
-    "`w = self.w` is not a copy: changing `w[k]` changes `self.w`.",
-)
 
 
 def _args(case: dict[str, Any]) -> list[np.ndarray]:
@@ -214,70 +159,6 @@ def _first_example(cases: list[dict[str, Any]], right: list[bool]) -> int:
 
 
 # -- forward --------------------------------------------------------------------------------------
-
-_EVERY_LAYER = "Every one of the D layers scales the signal."
-
-FORWARD_MISTAKES: list[tuple[Mistake, Callable[[Weights, np.ndarray], np.ndarray]]] = [
-    (
-        MISTAKES.register(
-            "deep_forward_sum",
-            "the forward pass adds the weights (your outputs equal sum(w)·x)",
-            "Layers compose by multiplication: each layer scales what it receives.",
-        ),
-        lambda w, x: np.sum(w) * x,
-    ),
-    (
-        MISTAKES.register(
-            "deep_forward_first_weight", "the forward pass uses only the first weight", _EVERY_LAYER
-        ),
-        lambda w, x: w[0] * x,
-    ),
-    (
-        MISTAKES.register("deep_forward_last_weight", "the forward pass uses only the last weight", _EVERY_LAYER),
-        lambda w, x: w[-1] * x,
-    ),
-    (
-        MISTAKES.register(
-            "deep_forward_skips_first",
-            "the forward pass leaves out the first weight",
-            "Look at the bounds of your loop or slice: does it start at the first layer (index 0)?",
-        ),
-        lambda w, x: np.prod(w[1:]) * x,
-    ),
-    (
-        MISTAKES.register(
-            "deep_forward_skips_last",
-            "the forward pass leaves out the last weight",
-            "Look at the bounds of your loop or slice: does it reach the last layer (index D − 1)?",
-        ),
-        lambda w, x: np.prod(w[:-1]) * x,
-    ),
-    (
-        MISTAKES.register(
-            "deep_forward_power",
-            "the forward pass raises the first weight to the power D",
-            "The weights are not all equal in general: multiply all of them.",
-        ),
-        lambda w, x: w[0] ** w.size * x,
-    ),
-    (
-        MISTAKES.register(
-            "deep_forward_no_x",
-            "the forward pass does not use x (every prediction is the product of the weights)",
-            "The prediction for each input depends on that input.",
-        ),
-        lambda w, x: np.full_like(x, np.prod(w)),
-    ),
-    (
-        MISTAKES.register(
-            "deep_forward_abs",
-            "the forward pass is right only when the product of the weights is positive",
-            "Look for abs() or logarithms: weights, and their product, can be negative.",
-        ),
-        lambda w, x: np.abs(np.prod(w)) * x,
-    ),
-]
-
 
 def _forward_location(x: np.ndarray, student: np.ndarray, expected: np.ndarray) -> str:
     """Which inputs of one case the predictions are off at, when that says something."""
@@ -321,7 +202,7 @@ def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Ve
     for case in cases:
         w, (x,) = _w(case), _args(case)
         outputs.append(np.stack([variant(w, x) for _, variant in FORWARD_MISTAKES]))
-    found = match(student, expected, outputs, [(m,) for m, _ in FORWARD_MISTAKES])
+    found = match_shared(student, expected, outputs, [(m,) for m, _ in FORWARD_MISTAKES])
     if found:
         return fail(f"`forward` is wrong {where}.", *found)
     if all(close(s, e, PRECISION_RTOL) for s, e in zip(student, expected)):
@@ -336,60 +217,6 @@ def judge_forward(request: dict[str, Any], payload: dict[str, Any] | None) -> Ve
 
 
 # -- loss -------------------------------------------------------------------------------------------
-
-LOSS_MISTAKES: list[tuple[Mistake, Callable[[np.ndarray, np.ndarray], float]]] = [
-    (
-        MISTAKES.register(
-            "deep_loss_full_mse",
-            "the loss is twice the right value: the full mean squared error",
-            "This network's loss is *half* the mean squared error, as its docstring says.",
-        ),
-        lambda yp, yt: np.mean((yt - yp) ** 2),
-    ),
-    (
-        MISTAKES.register(
-            "deep_loss_sum",
-            "the loss is a sum over the samples where the mean belongs",
-            "Average over the samples (and keep the factor 1/2).",
-        ),
-        lambda yp, yt: np.sum((yt - yp) ** 2) / 2,
-    ),
-    (
-        MISTAKES.register(
-            "deep_loss_full_sum",
-            "the loss is the sum of squared errors, without the mean or the 1/2",
-            "The loss is half the *mean* of the squared residuals.",
-        ),
-        lambda yp, yt: np.sum((yt - yp) ** 2),
-    ),
-    (
-        MISTAKES.register(
-            "deep_loss_quarter", "the loss is half the right value (halved twice)", "Take the factor 1/2 once."
-        ),
-        lambda yp, yt: np.mean((yt - yp) ** 2) / 4,
-    ),
-    (
-        MISTAKES.register("deep_loss_abs", "the loss uses absolute values instead of squares", "Square the residuals."),
-        lambda yp, yt: np.mean(np.abs(yt - yp)) / 2,
-    ),
-    (
-        MISTAKES.register(
-            "deep_loss_rmse",
-            "the loss is a root-mean-square error",
-            "No square root: half the mean of the squared residuals.",
-        ),
-        lambda yp, yt: np.sqrt(np.mean((yt - yp) ** 2)) / 2,
-    ),
-    (
-        MISTAKES.register(
-            "deep_loss_square_of_mean",
-            "the loss squares the mean residual, where the mean of the squared residuals belongs",
-            "Square each residual first, then average: positive and negative errors must not cancel.",
-        ),
-        lambda yp, yt: np.mean(yt - yp) ** 2 / 2,
-    ),
-]
-
 
 def judge_loss(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdict:
     """Judge ``loss(y_p, y_t)``: half the mean squared error."""
@@ -413,7 +240,7 @@ def judge_loss(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdi
         return Verdict(1.0, f"`loss` is right ({len(cases)} test cases, 1 to {most} samples).")
     where = where_wrong(cases, [not ok for ok in right], SAMPLE_KINDS)
     outputs = [np.array([float(variant(*_args(c))) for _, variant in LOSS_MISTAKES]) for c in cases]
-    found = match(student, expected, outputs, [(m,) for m, _ in LOSS_MISTAKES])
+    found = match_shared(student, expected, outputs, [(m,) for m, _ in LOSS_MISTAKES])
     if found:
         return fail(f"`loss` is wrong {where}.", *found)
     if all(close(s, e, PRECISION_RTOL) for s, e in zip(student, expected)):
@@ -427,222 +254,6 @@ def judge_loss(request: dict[str, Any], payload: dict[str, Any] | None) -> Verdi
 
 
 # -- dloss_dw ---------------------------------------------------------------------------------------
-#
-# A wrong gradient is described as a scale slip (a sign, a factor, a sum) times a wrong structure (what stands
-# where the product of the other weights or the mean of x times the residual belongs), or both: every
-# combination of one scale and one structure is a variant.
-
-_RESIDUAL_HINT = "The derivative of the squared error involves the error, the difference between target and prediction."
-_OTHERS_HINT = "The k-th gradient contains the product of all weights but w_k: each layer before and after layer k."
-
-SIGN = MISTAKES.register(
-    "deep_grad_sign",
-    "the gradient has the right size but the wrong sign",
-    "The inner derivative of (y − ŷ) with respect to a weight carries a minus sign; a small step "
-    "against your gradient should lower the loss.",
-)
-FACTOR_2 = MISTAKES.register(
-    "deep_grad_factor_2",
-    "the gradient is twice the right value (the gradient of the full squared error)",
-    "This loss is *half* the mean squared error: the 1/2 cancels the 2 from the square.",
-)
-HALF = MISTAKES.register(
-    "deep_grad_half",
-    "the gradient is half the right value",
-    "The 1/2 of the loss and the 2 from the square cancel: neither is left over.",
-)
-SUM_NOT_MEAN = MISTAKES.register(
-    "deep_grad_sum_not_mean",
-    "the gradient is n times too large (a sum where the mean belongs)",
-    "The loss is a mean over the samples, so its gradient is a mean too.",
-)
-MEAN_TWICE = MISTAKES.register(
-    "deep_grad_mean_twice",
-    "the gradient is n times too small (divided by the number of samples twice)",
-    "Average over the samples once.",
-)
-MISSING_X = MISTAKES.register(
-    "deep_grad_missing_x",
-    "the factor x is missing from the gradient",
-    "ŷ = (product of the weights)·x: its derivative with respect to a weight keeps the x.",
-)
-PREDICTION_FOR_RESIDUAL = MISTAKES.register(
-    "deep_grad_prediction_for_residual", "the prediction is used where the residual (y − ŷ) belongs", _RESIDUAL_HINT
-)
-TARGET_FOR_RESIDUAL = MISTAKES.register(
-    "deep_grad_target_for_residual", "the target y is used where the residual (y − ŷ) belongs", _RESIDUAL_HINT
-)
-NO_DIVISION = MISTAKES.register(
-    "deep_grad_no_division",
-    "every weight gets the same gradient, with the product of *all* the weights",
-    "The derivative of the product with respect to w_k leaves out w_k itself.",
-)
-TIMES_WEIGHT = MISTAKES.register(
-    "deep_grad_times_weight",
-    "the product is multiplied by w_k where it should leave w_k out",
-    "The derivative of the product with respect to w_k is the product of the *other* weights.",
-)
-WRONG_WEIGHT = MISTAKES.register(
-    "deep_grad_wrong_weight",
-    "the product of the weights is divided by the first weight for every k",
-    "Each gradient leaves out its *own* weight: the k-th one leaves out w_k.",
-)
-REVERSED = MISTAKES.register(
-    "deep_grad_reversed",
-    "the gradients come out in reverse order (each leaves out the mirrored weight)",
-    "The k-th gradient leaves out w_k: check your indexing.",
-)
-SKIPS_FIRST = MISTAKES.register(
-    "deep_grad_skips_first",
-    "the product of the other weights also leaves out the first weight",
-    "Look at the bounds of your loop: does it start at index 0?",
-)
-SKIPS_LAST = MISTAKES.register(
-    "deep_grad_skips_last",
-    "the product of the other weights also leaves out the last weight",
-    "Look at the bounds of your loop: does it reach index D − 1?",
-)
-PREFIX_ONLY = MISTAKES.register(
-    "deep_grad_layers_before_only",
-    "each gradient has only the weights of the layers before w_k, not those after it",
-    _OTHERS_HINT,
-)
-SUFFIX_ONLY = MISTAKES.register(
-    "deep_grad_layers_after_only",
-    "each gradient has only the weights of the layers after w_k, not those before it",
-    _OTHERS_HINT + " If you set w_k to 1 to leave it out, put it back before the next k.",
-)
-SUM_OF_OTHERS = MISTAKES.register(
-    "deep_grad_sum_of_others",
-    "the gradient adds the other weights where their product belongs",
-    "The network multiplies its weights, so the derivative with respect to one of them is a product too.",
-)
-SIGN_LOST = MISTAKES.register(
-    "deep_grad_sign_lost",
-    "the gradient has the right size but loses the sign of the weights (abs, or a product through logarithms)",
-    "Weights can be negative: multiply them as they are (a logarithm needs abs() and forgets the sign).",
-)
-NOT_RESET = MISTAKES.register(
-    "deep_grad_product_not_reset",
-    "the product of the other weights carries over from one k to the next",
-    "Start the product at 1 again for every k: initialise it inside the loop over k, not before it.",
-)
-
-SCALES: list[tuple[Slips, Callable[[int], float]]] = [
-    ((), lambda n: 1.0),
-    ((SIGN,), lambda n: -1.0),
-    ((FACTOR_2,), lambda n: 2.0),
-    ((HALF,), lambda n: 0.5),
-    ((SUM_NOT_MEAN,), lambda n: float(n)),
-    ((MEAN_TWICE,), lambda n: 1.0 / n),
-    ((SIGN, FACTOR_2), lambda n: -2.0),
-    ((SIGN, HALF), lambda n: -0.5),
-    ((SIGN, SUM_NOT_MEAN), lambda n: -float(n)),
-    ((FACTOR_2, SUM_NOT_MEAN), lambda n: 2.0 * n),
-]
-"""Slips that scale the whole gradient, alone and in the pairs students make together."""
-
-STRUCTURES: list[Slips] = [
-    (),
-    (MISSING_X,),
-    (PREDICTION_FOR_RESIDUAL,),
-    (TARGET_FOR_RESIDUAL,),
-    (NO_DIVISION,),
-    (TIMES_WEIGHT,),
-    (WRONG_WEIGHT,),
-    (REVERSED,),
-    (SKIPS_FIRST,),
-    (SKIPS_LAST,),
-    (PREFIX_ONLY,),
-    (SUFFIX_ONLY,),
-    (SUM_OF_OTHERS,),
-    (SIGN_LOST,),
-    (SIGN_LOST,),
-    (NOT_RESET,),
-]
-"""Slips in what the gradient is made of, in the order :func:`_structures` computes them."""
-
-
-def _others_products(rows: np.ndarray) -> np.ndarray:
-    """:func:`~.reference.others_product` of each row of a 2-D array at once (prefix times suffix products)."""
-    ones = np.ones((rows.shape[0], 1))
-    before = np.hstack([ones, np.cumprod(rows, axis=1)[:, :-1]])
-    after = np.hstack([np.cumprod(rows[:, ::-1], axis=1)[:, :-1][:, ::-1], ones])
-    return before * after
-
-
-def _structures(w: Weights, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Every wrong structure of the gradient on one case, one row each (the right one first).
-
-    Each is a number made of x and y (the mean of x times the residual, or what stands in its place) times a
-    vector made of the weights (the product of the others, or what stands in its place).
-    """
-    n, product = x.size, float(np.prod(w))
-    sx, sy, sxx, sxy = float(np.sum(x)), float(np.sum(y)), float(x @ x), float(x @ y)
-    m = (sxy - product * sxx) / n  # the mean of x times the residual
-    without = np.array([w, w, w])
-    without[1, 0] = without[2, -1] = 1.0  # the first, the last weight left out as well
-    others, others_but_first, others_but_last = _others_products(without)
-    before, after = np.cumprod(np.concatenate(([1.0], w[:-1]))), np.cumprod(np.concatenate(([1.0], w[::-1][:-1])))[::-1]
-    mean_residual = (sy - product * sx) / n
-    mean_x_prediction = product * sxx / n
-    mean_x_target = sxy / n
-    m_abs = (sxy - abs(product) * sxx) / n  # with the product through logarithms (its sign lost)
-    coefficients = np.array([m, mean_residual, mean_x_prediction, mean_x_target, *[m] * 10, m_abs, m])
-    vectors = np.empty((len(STRUCTURES), w.size))
-    vectors[0:4] = others  # right; x missing; the prediction, the target where the residual belongs
-    vectors[4] = product
-    vectors[5] = product * w
-    vectors[6] = others[0]
-    vectors[7] = others[::-1]
-    vectors[8] = others_but_first
-    vectors[9] = others_but_last
-    vectors[10] = before
-    vectors[11] = after
-    vectors[12] = np.sum(w) - w
-    vectors[13:15] = np.abs(others)
-    vectors[15] = np.cumprod(others)
-    return -coefficients[:, None] * vectors
-
-
-EXPLANATIONS: list[Slips] = [scale + structure for scale, _ in SCALES for structure in STRUCTURES]
-"""The slips of every gradient variant, scale-major (the order of :func:`gradient_variants`)."""
-
-
-def gradient_variants(w: Weights, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Every gradient variant on one case, shape ``(len(EXPLANATIONS), D)``."""
-    factors = np.array([factor(x.size) for _, factor in SCALES])
-    return (factors[:, None, None] * _structures(w, x, y)[None, :, :]).reshape(len(EXPLANATIONS), w.size)
-
-
-def match_gradient(
-    points: Sequence[tuple[Weights, np.ndarray, np.ndarray]],
-    student: Sequence[np.ndarray],
-    expected: Sequence[np.ndarray] | None = None,
-    rtol: float = 1e-6,
-) -> Slips | None:
-    """The slips that alone explain the student's gradients at `points` ``(w, x, y)``, or None."""
-    expected = expected if expected is not None else [ref.gradients(w, x, y) for w, x, y in points]
-    outputs = [gradient_variants(w, x, y) for w, x, y in points]
-    return match(student, expected, outputs, EXPLANATIONS, rtol)
-
-
-ZERO_DIVISION = MISTAKES.register(
-    "deep_grad_zero_division",
-    "the gradient is nan or inf when a weight is 0 (the product divided by w_k)",
-    "prod(w) / w_k is 0/0 when w_k = 0. Compute the product of the other weights directly, e.g. the "
-    "product of the weights with w_k replaced by 1.",
-)
-NAN_NEGATIVE = MISTAKES.register(
-    "deep_grad_nan_negative",
-    "the gradient is nan where a weight is negative (a logarithm, square root or fractional power of it)",
-    "Weights can be negative: multiply them as they are.",
-)
-PER_SAMPLE = MISTAKES.register(
-    "deep_grad_per_sample",
-    "one gradient per sample was returned instead of the mean gradient",
-    "dloss_dw returns D numbers, one per weight: average over the samples.",
-)
 
 
 def _gradients(cases: list[dict[str, Any]], results: list[dict[str, Any]]) -> tuple[list[np.ndarray], Verdict | None]:
@@ -853,8 +464,8 @@ def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verd
                 f"and {weights.shape}, expected {ref_loss.shape} and {ref_weights.shape}. "
                 "Does the run stop early (a gradient that is not finite)? Is `train` still as given?"
             )
-        ok_loss = mistakes.close(loss, ref_loss, TRAIN_RTOL, 1e-3 + float(np.max(ref_loss)))
-        ok_w = mistakes.close(weights, ref_weights, TRAIN_RTOL, 1 + float(np.max(np.abs(ref_weights))))
+        ok_loss = core_mistakes.close(loss, ref_loss, TRAIN_RTOL, 1e-3 + float(np.max(ref_loss)))
+        ok_w = core_mistakes.close(weights, ref_weights, TRAIN_RTOL, 1 + float(np.max(np.abs(ref_weights))))
         if not (ok_loss and ok_w):
             with np.errstate(all="ignore"):
                 bad_loss = ~np.isclose(loss, ref_loss, rtol=TRAIN_RTOL, atol=1e-12)

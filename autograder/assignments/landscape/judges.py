@@ -3,7 +3,7 @@
 Same contract as every judge (:mod:`autograder.core.verdict`): ``(request, payload) -> Verdict``, a missing or
 malformed payload scores 0, and a wrong answer is explained without printing the formula:
 
-- by a known mistake (:data:`MISTAKES`, and the shallow model's gradient slips), named only when it alone
+- by a known mistake (:mod:`.mistakes`, and the shallow model's gradient slips), named only when it alone
   explains every case the student got wrong: where two mistakes give the same numbers, neither is named;
 - otherwise by which output is off, on which inputs (a pattern when there is one: "where w1 is negative",
   "near the line but not on it", "at the unbalanced minima"), and by how much.
@@ -16,136 +16,25 @@ from typing import Any
 
 import numpy as np
 
-from ...core.mistakes import LOST_PRECISION, Catalogue, Mistake
+from ...core.explain import how_far_off, where_pattern
+from ...core.mistakes import LOST_PRECISION, Mistake, match_outputs, near, unique_mistake
 from ...core.verdict import PRECISION_RTOL, RTOL, Verdict, close, fail, structural_problem, values
 from ...models import shallow as reference
 from ...models import shallow_mistakes
 from . import reference as ref
-
-MISTAKES = Catalogue("02_learning_landscape")
-"""The mistakes only this assignment names (its gradient shares the shallow model's)."""
+from .mistakes import (
+    LOSS_MISTAKES,
+    NEAR_LINE,
+    TRANSPOSED,
+    UNFILLED,
+    gradient_variants,
+    line_distance,
+    lr_explanations,
+    saddle_explanations,
+)
 
 LR_RTOL = 1e-3
 """Relative tolerance on the largest learning rate (a numerical Hessian or a careful search gets there)."""
-
-MATCH_RTOL = 1e-6
-"""How closely a known mistake's outputs must reproduce the student's to be named."""
-
-
-# -- what every judge here shares (generic: belongs in autograder.core) ----------------------------
-
-
-def same_numbers(student: np.ndarray, variant: np.ndarray, rtol: float = MATCH_RTOL) -> bool:
-    """``student`` reproduces ``variant``: same shape, nan and inf where it has them, close elsewhere.
-
-    Unlike :func:`autograder.core.verdict.close`, a nan matches a nan: a wrong variant may well
-    produce one (the mean of no samples), and a student who made that mistake produces it too.
-    """
-    student, variant = np.asarray(student, dtype=float), np.asarray(variant, dtype=float)
-    if student.shape != variant.shape:
-        return False
-    finite = np.isfinite(variant)
-    if finite.all():  # the common case, in few numpy calls: judges run this thousands of times
-        scale = 1 + float(np.abs(variant).max(initial=0.0))
-        with np.errstate(invalid="ignore"):
-            return bool((np.abs(student - variant) <= rtol * scale + rtol * np.abs(variant)).all())
-    if not np.array_equal(finite, np.isfinite(student)):
-        return False
-    if not np.array_equal(student[~finite], variant[~finite], equal_nan=True):
-        return False
-    scale = 1 + float(np.max(np.abs(variant[finite]), initial=0.0))
-    return bool(np.allclose(student[finite], variant[finite], rtol=rtol, atol=rtol * scale))
-
-
-def near(a: float, b: float, rtol: float) -> bool:
-    """``a`` equals ``b`` to relative tolerance `rtol` (plain floats: no numpy call per comparison)."""
-    return abs(a - b) <= rtol * abs(b) or a == b
-
-
-def unique_mistake(candidates: Sequence[Mistake | tuple[Mistake, ...]]) -> tuple[Mistake, ...] | None:
-    """The mistakes of the one explanation found (several variants may stand for the same one), or None.
-
-    Two different explanations of the same numbers do not decide: naming one would be a guess.
-    """
-    found = {(c,) if isinstance(c, Mistake) else tuple(c) for c in candidates}
-    return next(iter(found)) if len(found) == 1 else None
-
-
-def match_outputs(
-    student: Sequence[np.ndarray],
-    expected: Sequence[np.ndarray],
-    variants: Sequence[tuple[Mistake | tuple[Mistake, ...], Callable[[int], np.ndarray]]],
-) -> tuple[Mistake, ...] | None:
-    """The known mistake whose outputs reproduce the student's on every case, if exactly one does.
-
-    Parameters
-    ----------
-    student, expected : list of numpy.ndarray
-        The student's and the right output, per case.
-    variants : list
-        ``(mistake or mistakes, output)`` of each wrong variant, where ``output(i)`` is its output on
-        case ``i`` (computed only as long as it keeps matching); a variant that never differs from
-        the right answer proves nothing and is skipped.
-    """
-    matched = []
-    for mistake, output in variants:
-        differs = False
-        for i, (s, e) in enumerate(zip(student, expected)):
-            o = np.asarray(output(i), dtype=float)
-            if not same_numbers(s, o):
-                break
-            differs = differs or not same_numbers(o, e, 1e-9)
-        else:
-            if differs:
-                matched.append(mistake)
-    return unique_mistake(matched)
-
-
-def how_far_off(student: float, expected: float, scale: float | None = None) -> str:
-    """How far one number is from the right one, without saying the right one.
-
-    Parameters
-    ----------
-    student, expected : float
-        The student's value and the right one.
-    scale : float, optional
-        What "by how much" is relative to (default: the right value's size).
-    """
-    if not np.isfinite(student):
-        return f"not a finite number ({student})"
-    gap = student - expected
-    size = abs(expected) if scale is None else scale
-    if size < 1e-12:
-        return f"off by {abs(gap):.3g} where it should be (almost) zero"
-    if student * expected < 0:
-        direction = "of the wrong sign"
-    elif abs(student) > abs(expected):
-        direction = "too large in magnitude"
-    else:
-        direction = "too small in magnitude"
-    relative = "" if scale is None else " of the values' size there"
-    return f"off by {100 * abs(gap) / size:.3g}%{relative} ({direction})"
-
-
-def where_pattern(wrong: Sequence[bool], patterns: Sequence[tuple[str, Sequence[bool]]], every: str) -> str:
-    """Say on which kind of input an output is wrong, when a simple rule says it exactly.
-
-    Parameters
-    ----------
-    wrong : list of bool
-        Per test input, whether the output is wrong there.
-    patterns : list
-        ``(phrase, holds per input)``, checked in order.
-    every : str
-        What to say when every input is wrong.
-    """
-    wrong = list(wrong)
-    if all(wrong):
-        return every
-    for phrase, holds in patterns:
-        if list(holds) == wrong:
-            return f"exactly those {phrase}, and right on the others"
-    return ""
 
 
 # -- the grids: loss_grid and loss_gradient --------------------------------------------------------
@@ -158,19 +47,6 @@ def _grid_case(case: dict[str, Any]) -> str:
 
 def _arrays(case: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return tuple(np.array(a, dtype=float) for a in case["args"][:4])  # type: ignore[return-value]
-
-
-TRANSPOSED = MISTAKES.register(
-    "grid_transposed",
-    "the result is transposed (rows and columns swapped)",
-    "Entry [i, j] of the result belongs to W1[i, j] and W2[i, j]; check how your loops or axes index the grid.",
-)
-UNFILLED = MISTAKES.register(
-    "grid_unfilled",
-    "some rows or columns of the result are never computed: they keep the value the array started with",
-    "Check the bounds of your loops: range(m) runs over 0, …, m − 1; the rows of the grid follow W1.shape[0] "
-    "and its columns W1.shape[1].",
-)
 
 
 def _position_patterns(cases: list[dict[str, Any]]) -> list[tuple[str, list[bool]]]:
@@ -261,153 +137,6 @@ def _grid_fallback(
 # -- loss_grid ------------------------------------------------------------------------------------
 
 
-def _mean(values: np.ndarray) -> np.ndarray:
-    """The mean over the samples' axis (nan for no samples, without a warning)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sum(values, axis=-1) / values.shape[-1]
-
-
-def _residuals(prediction: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
-    def residual(w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return y - prediction(w1[..., None], w2[..., None], x)
-
-    return residual
-
-
-_RIGHT_RESIDUAL = _residuals(lambda w1, w2, x: w1 * w2 * x)
-
-
-def _on_residual(transform: Callable[[np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
-    def variant(w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return transform(_RIGHT_RESIDUAL(w1, w2, x, y))
-
-    return variant
-
-
-def _on_prediction(prediction: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
-    residual = _residuals(prediction)
-
-    def variant(w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return _mean(residual(w1, w2, x, y) ** 2)
-
-    return variant
-
-
-LOSS_MISTAKES: list[tuple[Mistake, Callable[..., np.ndarray]]] = [
-    (
-        MISTAKES.register(
-            "grid_loss_half",
-            "the values are half the mean squared error",
-            "This assignment's loss is the plain mean of the squared residuals, without a factor 1/2.",
-        ),
-        _on_residual(lambda r: _mean(r**2) / 2),
-    ),
-    (
-        MISTAKES.register(
-            "grid_loss_sum",
-            "the values are n times too large (a sum over the samples where the mean belongs)",
-            "The loss is a mean over the samples: average along the samples' axis.",
-        ),
-        _on_residual(lambda r: np.sum(r**2, axis=-1)),
-    ),
-    (
-        MISTAKES.register(
-            "grid_loss_rmse",
-            "the values are the square root of the loss (a root-mean-square error)",
-            "Return the mean of the squared residuals itself, not its square root.",
-        ),
-        _on_residual(lambda r: np.sqrt(_mean(r**2))),
-    ),
-    (
-        MISTAKES.register(
-            "grid_loss_abs",
-            "the values are the mean absolute error",
-            "Square the residuals instead of taking their absolute value.",
-        ),
-        _on_residual(lambda r: _mean(np.abs(r))),
-    ),
-    (
-        MISTAKES.register(
-            "grid_loss_no_square",
-            "the residuals are averaged without being squared",
-            "Square each residual before averaging over the samples.",
-        ),
-        _on_residual(_mean),
-    ),
-    (
-        MISTAKES.register(
-            "grid_loss_square_of_mean",
-            "the mean residual is squared (square and mean in the wrong order)",
-            "Square each residual first, then average.",
-        ),
-        _on_residual(lambda r: _mean(r) ** 2),
-    ),
-    (
-        MISTAKES.register(
-            "grid_loss_variance",
-            "the values are the variance of the residuals: their mean is taken out first",
-            "The loss measures the residuals around 0, not around their own mean: square them as they are.",
-        ),
-        _on_residual(lambda r: np.var(r, axis=-1)),
-    ),
-]
-"""Wrong losses of the right residuals: each a ``(W1, W2, x, y) -> L`` variant."""
-
-_SKIPS = MISTAKES.register(
-    "grid_loss_skips_a_sample",
-    "one sample is left out of the loss (the first or the last)",
-    "Check the bounds of your loop or slice over the samples: range(n) runs over 0, …, n − 1, and "
-    "r[:-1] or r[1:] drop one; every sample counts, and the mean divides by all n of them.",
-)
-LOSS_MISTAKES += [
-    (_SKIPS, _on_residual(lambda r: _mean(r[..., :-1] ** 2))),
-    (_SKIPS, _on_residual(lambda r: _mean(r[..., 1:] ** 2))),
-    (_SKIPS, _on_residual(lambda r: np.sum(r[..., :-1] ** 2, axis=-1) / r.shape[-1])),
-    (_SKIPS, _on_residual(lambda r: np.sum(r[..., 1:] ** 2, axis=-1) / r.shape[-1])),
-    (
-        MISTAKES.register(
-            "grid_loss_adds_weights",
-            "the model adds the weights instead of multiplying them",
-            "The prediction at grid point (i, j) is W1[i, j] · W2[i, j] · x.",
-        ),
-        _on_prediction(lambda w1, w2, x: (w1 + w2) * x),
-    ),
-    (
-        MISTAKES.register(
-            "grid_loss_drops_w2",
-            "the prediction ignores W2 (the values do not change along the grid's columns of W2)",
-            "The network has two layers and each scales what it receives by its weight: both weights appear.",
-        ),
-        _on_prediction(lambda w1, w2, x: w1 * x),
-    ),
-    (
-        MISTAKES.register(
-            "grid_loss_drops_w1",
-            "the prediction ignores W1 (the values do not change along the grid's rows of W1)",
-            "The network has two layers and each scales what it receives by its weight: both weights appear.",
-        ),
-        _on_prediction(lambda w1, w2, x: w2 * x),
-    ),
-    (
-        MISTAKES.register(
-            "grid_loss_prediction_sign",
-            "the prediction enters with the wrong sign: the landscape is mirrored, lowest where it should be highest",
-            "The residual is the target minus the prediction; look for a sign that adds them.",
-        ),
-        _on_prediction(lambda w1, w2, x: -w1 * w2 * x),
-    ),
-    (
-        MISTAKES.register(
-            "grid_loss_x_squared",
-            "the prediction uses x twice (it grows like x²)",
-            "Each input passes through the network once: the prediction is linear in x.",
-        ),
-        _on_prediction(lambda w1, w2, x: w1 * w2 * x * x),
-    ),
-]
-
-
 def _shape_problem(case: dict[str, Any], got: np.ndarray, want: np.ndarray, what: str) -> Verdict:
     """A result of the wrong shape: transposed values are named, anything else is described."""
     if got.shape == want.shape[::-1] and close(got.T, want):
@@ -477,27 +206,6 @@ def judge_loss_grid(request: dict[str, Any], payload: dict[str, Any] | None) -> 
 
 
 # -- loss_gradient -------------------------------------------------------------------------------
-
-PRODUCT_OF_MEANS = MISTAKES.register(
-    "grad_product_of_means",
-    "the mean of x and the mean of the residual are multiplied, where the mean of their product belongs",
-    "A mean of products is not the product of the means: multiply each sample's input by its own residual, "
-    "then average.",
-)
-
-
-def _gradient_variants(
-    w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.ndarray
-) -> list[tuple[Mistake, np.ndarray]]:
-    """Whole-gradient wrong variants that are not a slip of one component (those are in gradient_forms)."""
-    right = np.stack(ref.gradient_grid(w1, w2, x, y))
-    r = _RIGHT_RESIDUAL(w1, w2, x, y)
-    means = -2 * np.mean(x) * _mean(r)
-    return [
-        (shallow_mistakes.SWAPPED_WEIGHTS, right[::-1]),
-        (shallow_mistakes.POSITIVE_ONLY, np.stack(ref.gradient_grid(np.abs(w1), np.abs(w2), x, y))),
-        (PRODUCT_OF_MEANS, np.stack([w2 * means, w1 * means])),
-    ]
 
 
 def _pair(
@@ -602,7 +310,7 @@ def judge_gradient(request: dict[str, Any], payload: dict[str, Any] | None) -> V
     if explained is not None:
         detail, mistakes = explained
         return fail(f"{message} {detail}".rstrip(), *mistakes)
-    per_case = [_gradient_variants(*_arrays(c)) for c in cases]
+    per_case = [gradient_variants(*_arrays(c)) for c in cases]
     variants = [(m, lambda i, k=k: per_case[i][k][1]) for k, (m, _) in enumerate(per_case[0])]
     found = match_outputs(grids, wants, variants)
     if found:
@@ -638,116 +346,6 @@ def judge_gradient(request: dict[str, Any], payload: dict[str, Any] | None) -> V
 
 # -- ends_at_saddle -------------------------------------------------------------------------------
 
-SADDLE_IGNORES_SIGN = MISTAKES.register(
-    "saddle_ignores_slope_sign",
-    "the answer does not change when the slope's sign flips: the same line is used for both signs",
-    "Draw the landscape for a = 1 and for a = −1: the valley of minima moves to the other quadrants, and so does "
-    "the ridge that leads into the saddle.",
-)
-SADDLE_WRONG_DIAGONAL = MISTAKES.register(
-    "saddle_wrong_diagonal",
-    "the answer picks the diagonal that leads to a minimum, not the one that flows into the saddle",
-    "On one diagonal the product w1·w2 has the slope's sign (downhill from the saddle, towards a minimum); on the "
-    "other it has the opposite sign: which one does gradient descent follow back into (0, 0)?",
-)
-SADDLE_BOTH_DIAGONALS = MISTAKES.register(
-    "saddle_both_diagonals",
-    "the answer is True on both diagonals, where |w1| = |w2|",
-    "The conserved quantity allows both diagonals, but only on one of them does the loss go down all the way to "
-    "the saddle; on the other, gradient descent walks away from it.",
-)
-SADDLE_SLOPE_VALUE = MISTAKES.register(
-    "saddle_uses_slope_value",
-    "the line of starting points changes with the slope's size",
-    "Which starting points flow into the saddle depends on the slope's sign only: compare the landscapes for "
-    "a = 0.5 and a = 2.",
-)
-SADDLE_ORIGIN_ONLY = MISTAKES.register(
-    "saddle_origin_only",
-    "the answer is True only at (or close to) the saddle itself",
-    "Starting points far from the origin can end there too: look at the trajectories that end at (0, 0) in the "
-    "landscape plot.",
-)
-SADDLE_QUADRANT = MISTAKES.register(
-    "saddle_sign_test",
-    "the answer tests the signs of the weights, so it is True on a whole quadrant, not only on a line",
-    "Points with the right signs but off the diagonal end at a minimum: gradient descent conserves a quantity "
-    "that must be 0 at the saddle.",
-)
-SADDLE_TOLERANCE = MISTAKES.register(
-    "saddle_tolerance_too_loose",
-    "the answer is True for starting points near the line into the saddle but not on it",
-    "Only points exactly on the line flow into the saddle: anything off it, however little, ends at a minimum "
-    "(after a long plateau). Compare exactly, or with a tolerance at the level of rounding errors (say 1e-9).",
-)
-SADDLE_CONSTANT = MISTAKES.register(
-    "saddle_constant_answer",
-    "the answer is the same for every starting point",
-    "Some starting points end at the saddle and others at a minimum: the answer depends on w1, w2 and the slope.",
-)
-
-NEAR_LINE = 0.1
-"""How far from the line into the saddle a point still counts as near it (the loosest tolerance named)."""
-
-
-def _line_distance(w1: float, w2: float, a: float) -> float:
-    """Distance (along w2) from the line that flows into the saddle."""
-    return abs(w1 + float(np.sign(a)) * w2)
-
-
-SADDLE_LINES: list[tuple[tuple[Mistake, ...], Callable[[float, float, float], float]]] = [
-    ((SADDLE_IGNORES_SIGN,), lambda w1, w2, a: abs(w1 + w2)),
-    ((SADDLE_WRONG_DIAGONAL,), lambda w1, w2, a: abs(w1 - float(np.sign(a)) * w2)),
-    ((SADDLE_BOTH_DIAGONALS,), lambda w1, w2, a: abs(abs(w1) - abs(w2))),
-    ((SADDLE_SLOPE_VALUE,), lambda w1, w2, a: abs(w1 + a * w2)),
-    ((SADDLE_SLOPE_VALUE,), lambda w1, w2, a: abs(a * w1 + w2)),
-    ((SADDLE_SLOPE_VALUE,), lambda w1, w2, a: abs(w1 + w2 / a)),
-    ((SADDLE_ORIGIN_ONLY,), lambda w1, w2, a: max(abs(w1), abs(w2))),
-]
-"""Wrong lines: ``(mistakes, distance)``; the student's True set is the points at distance 0 (or up to a tolerance)."""
-
-SADDLE_SIGN_TESTS: list[tuple[tuple[Mistake, ...], Callable[[float, float, float], bool]]] = [
-    ((SADDLE_QUADRANT,), lambda w1, w2, a: w1 * w2 * a < 0),
-    ((SADDLE_QUADRANT, SADDLE_IGNORES_SIGN), lambda w1, w2, a: w1 * w2 < 0),
-    ((SADDLE_QUADRANT, SADDLE_WRONG_DIAGONAL), lambda w1, w2, a: w1 * w2 * a > 0),
-]
-"""Sign tests: ``(mistakes, predicate)``, matched where the product of the weights is not 0."""
-
-
-def _threshold_fits(said: list[bool], distance: list[float]) -> float | None:
-    """The tolerance t for which "True exactly where distance <= t" reproduces `said`, or None."""
-    inside = [d for s, d in zip(said, distance) if s]
-    outside = [d for s, d in zip(said, distance) if not s]
-    if not inside:
-        return None
-    t = max(inside)
-    return t if not outside or t < min(outside) else None
-
-
-def _saddle_explanations(args: list[tuple[float, float, float]], said: list[bool]) -> list[tuple[Mistake, ...]]:
-    """Every known mistake that reproduces the student's answers on every starting point."""
-    truth = [ref.ends_at_saddle(*p) for p in args]
-    if len(set(said)) == 1:
-        return [(SADDLE_CONSTANT,)]  # any line with a wide enough tolerance says the same: this says more
-    found: list[tuple[Mistake, ...]] = []
-    for mistakes, distance in SADDLE_LINES:
-        d = [distance(*p) for p in args]
-        if [di == 0 for di in d] == truth:
-            continue  # on these inputs this line is the right one: matching it proves nothing
-        t = _threshold_fits(said, d)
-        if t is None or t > NEAR_LINE:  # a wide tolerance fits many rules by chance: it explains nothing
-            continue
-        loose = t > 0 and mistakes != (SADDLE_ORIGIN_ONLY,)  # "close to the saddle" is in that title already
-        found.append(mistakes + ((SADDLE_TOLERANCE,) if loose else ()))
-    for mistakes, test in SADDLE_SIGN_TESTS:
-        if all(s == test(*p) for s, p in zip(said, args) if p[0] * p[1] != 0):
-            found.append(mistakes)
-    # The right line with a tolerance: every wrong answer a True near the line (absolute or relative tolerance).
-    wrong = [(s, p) for s, t, p in zip(said, truth, args) if s != t]
-    if wrong and all(s and 0 < _line_distance(*p) <= NEAR_LINE for s, p in wrong):
-        found.append((SADDLE_TOLERANCE,))
-    return found
-
 
 def _point_case(case: dict[str, Any]) -> str:
     w1, w2, a = case["args"]
@@ -770,11 +368,11 @@ def _saddle_kind(w1: float, w2: float, a: float) -> str:
     on_line, on_origin, other_diagonal, near, zero_weight, elsewhere = SADDLE_KINDS
     if w1 == 0 and w2 == 0:
         return on_origin
-    if _line_distance(w1, w2, a) == 0:
+    if line_distance(w1, w2, a) == 0:
         return on_line
     if abs(w1) == abs(w2):
         return other_diagonal
-    if _line_distance(w1, w2, a) <= NEAR_LINE:
+    if line_distance(w1, w2, a) <= NEAR_LINE:
         return near
     if w1 == 0 or w2 == 0:
         return zero_weight
@@ -822,7 +420,7 @@ def judge_saddle(request: dict[str, Any], payload: dict[str, Any] | None) -> Ver
     wrong = [i for i in range(total) if said[i] != truth[i]]
     where = _saddle_where(args, said, truth)
     message = f"`ends_at_saddle` is wrong on {len(wrong)} of {total} starting points ({where})."
-    mistakes = unique_mistake(_saddle_explanations(args, said))
+    mistakes = unique_mistake(saddle_explanations(args, said))
     if mistakes:
         return fail(message, *mistakes)
     w1, w2, a = args[wrong[0]]
@@ -847,125 +445,6 @@ def judge_saddle(request: dict[str, Any], payload: dict[str, Any] | None) -> Ver
 def _minimum_case(case: dict[str, Any]) -> str:
     w1, w2 = case["args"][:2]
     return f"the minimum w1 = {w1:.4g}, w2 = {w2:.4g} ({len(case['args'][2])} samples)"
-
-
-def _moments(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    return float(np.mean(x * x)), float(np.mean(x * y))
-
-
-LR_ONE_OVER_LAMBDA = MISTAKES.register(
-    "lr_one_over_lambda",
-    "the value is half the right one (as 1/λ instead of 2/λ gives, or a curvature twice too large)",
-    "The deviation is multiplied by (1 − ηλ) each step: for which η does |1 − ηλ| reach 1? And check the "
-    "Hessian's factors of 2.",
-)
-LR_HALF_LOSS = MISTAKES.register(
-    "lr_half_loss_curvature",
-    "the value is twice the right one (the curvature of a loss with a 1/2, or half the largest eigenvalue)",
-    "This loss has no factor 1/2: its second derivatives are twice those of half the squared error. "
-    "And the limit is set by the largest eigenvalue itself.",
-)
-LR_DIAGONAL = MISTAKES.register(
-    "lr_diagonal_only",
-    "the value is what the Hessian's diagonal alone gives: its off-diagonal (mixed) term is missing or zero",
-    "At a minimum the mixed derivative ∂²L/∂w1∂w2 is not zero: differentiate dL/dw1 with respect to w2 with the "
-    "product rule (both factors depend on w2), and take the largest eigenvalue of the whole 2×2 matrix.",
-)
-LR_OFF_DIAGONAL = MISTAKES.register(
-    "lr_wrong_off_diagonal",
-    "the value fits a Hessian with the right diagonal but a wrong off-diagonal (mixed) term",
-    "Differentiate dL/dw1 with respect to w2 once more, with the product rule, and check each term's sign and "
-    "factor; then evaluate it at the minimum.",
-)
-LR_SUM = MISTAKES.register(
-    "lr_sum_not_mean",
-    "the value is n times too small (a sum over samples where the mean belongs)",
-    "The loss is a mean over the samples, so its curvature is a mean too.",
-)
-LR_SMALLEST = MISTAKES.register(
-    "lr_smallest_eigenvalue",
-    "the value is based on the flattest direction, not the steepest (it is huge or infinite)",
-    "Along the valley of minima the curvature is 0; the step size is limited by the steepest direction: the "
-    "largest eigenvalue (np.linalg.eigvalsh sorts them in ascending order).",
-)
-LR_SQUARE_OF_MEAN = MISTAKES.register(
-    "lr_square_of_mean_x",
-    "the curvature uses the square of the mean input where the mean of the squared inputs belongs",
-    "Differentiating the mean of squared residuals twice averages each sample's x·x: a mean of squares, not the "
-    "square of a mean.",
-)
-LR_IGNORES_WEIGHTS = MISTAKES.register(
-    "lr_ignores_the_weights",
-    "the value is the same at every minimum of the same data: it ignores where on the valley the minimum lies",
-    "The curvature across the valley depends on the weights at the minimum, not only on the data: the minima far "
-    "from the origin are steeper.",
-)
-LR_SIGN = MISTAKES.register(
-    "lr_wrong_sign",
-    "the value has the right size but the wrong sign",
-    "A learning rate is positive; look for a sign slip in the Hessian or in the eigenvalue you divide by.",
-)
-
-
-def _lr_variants(w1: float, w2: float, x: np.ndarray, y: np.ndarray) -> list[tuple[Mistake, float]]:
-    """What each known wrong way to get the largest learning rate gives at one minimum."""
-    s, _ = _moments(x, y)
-    right = ref.max_stable_lr(w1, w2, x, y)
-
-    def inverse(value: float) -> float:
-        return float("inf") if value == 0 else 1 / value
-
-    return [
-        (LR_ONE_OVER_LAMBDA, 0.5 * right),
-        (LR_HALF_LOSS, 2 * right),
-        (LR_DIAGONAL, inverse(s * max(w1 * w1, w2 * w2))),  # 2 / the larger diagonal entry
-        (LR_DIAGONAL, inverse(s * w2 * w2)),  # 2 / H[0, 0]
-        (LR_DIAGONAL, inverse(s * w1 * w1)),  # 2 / H[1, 1]
-        (LR_SUM, right / len(x)),
-        (LR_SQUARE_OF_MEAN, inverse(float(np.mean(x)) ** 2 * (w1 * w1 + w2 * w2))),
-        (LR_IGNORES_WEIGHTS, inverse(s)),
-        (LR_SIGN, -right),
-    ]
-
-
-def _off_diagonal_factor(lr: float, w1: float, w2: float, x: np.ndarray) -> float | None:
-    """The off-diagonal entry, as a multiple of the right one, of a Hessian with the right diagonal and 2/lr on top.
-
-    With diagonal entries ``d1, d2``, the largest eigenvalue ``λ`` fixes the off-diagonal's size:
-    ``b² = (λ − d1)(λ − d2)``.  None when no such Hessian has that largest eigenvalue.
-    """
-    s = float(np.mean(x * x))
-    d1, d2, right = 2 * s * w2 * w2, 2 * s * w1 * w1, 2 * s * w1 * w2
-    if not np.isfinite(lr) or lr <= 0 or right == 0:
-        return None
-    top = 2 / lr
-    if top < max(d1, d2) * (1 - 1e-9):
-        return None
-    return float(np.sqrt(max((top - d1) * (top - d2), 0.0)) / abs(right))
-
-
-def _lr_explanations(
-    cases: list[dict[str, Any]], student: list[float], expected: list[float]
-) -> tuple[Mistake, ...] | None:
-    """The one known mistake that gives the student's value at every minimum, or None."""
-    arrays = [_arrays(c) for c in cases]
-    found: list[Mistake] = []
-    if all(not np.isfinite(s) or abs(s) > 1e6 * e for s, e in zip(student, expected)):
-        found.append(LR_SMALLEST)
-    per_case = [_lr_variants(*a) for a in arrays]
-    for k, (mistake, _) in enumerate(per_case[0]):
-        outputs = [variants[k][1] for variants in per_case]
-        if all(near(o, e, 1e-9) for o, e in zip(outputs, expected)):
-            continue
-        if all(near(s, o, MATCH_RTOL) for s, o in zip(student, outputs)):
-            found.append(mistake)
-    factors = [_off_diagonal_factor(s, a[0], a[1], a[2]) for s, a in zip(student, arrays)]
-    if all(f is not None for f in factors):
-        f0 = float(factors[0])  # type: ignore[arg-type]
-        consistent = all(abs(f - f0) <= 1e-5 * (1 + f0) for f in factors)  # type: ignore[operator]
-        if consistent and abs(f0 - 1) > 1e-4 and f0 > 1e-4:  # 0 is LR_DIAGONAL, 1 is right
-            found.append(LR_OFF_DIAGONAL)
-    return unique_mistake(found)
 
 
 def _minimum_patterns(cases: list[dict[str, Any]]) -> list[tuple[str, list[bool]]]:
@@ -1004,7 +483,7 @@ def judge_max_lr(request: dict[str, Any], payload: dict[str, Any] | None) -> Ver
     pattern = where_pattern([not r for r in right], _minimum_patterns(cases), "")
     where = f" ({pattern})" if pattern else ""
     message = f"`max_stable_lr` is wrong at {right.count(False)} of {len(cases)} minima{where}."
-    mistakes = _lr_explanations(cases, student, expected)
+    mistakes = lr_explanations([_arrays(c) for c in cases], student, expected)
     if mistakes:
         return fail(message, *mistakes)
     first = right.index(False)
