@@ -5,13 +5,16 @@ Commands
 build [ASSIGNMENT ...]
     Regenerate release/ and notebooks/ from source/.
 report ASSIGNMENT
-    Write the class report (reports/ASSIGNMENT.html) from the gradebook and autograded notebooks.
+    Write the class report (reports/ASSIGNMENT.html) from the gradebook and autograded notebooks
+    (with a similarity section where nbgrader_config.py opts in: c.CourseOptions.similarity_in_report).
+similarity ASSIGNMENT [--flag X] [--also-show N] [--out DIR]
+    Rank pairs of students by how alike their work is (reports/ASSIGNMENT/similarity/).
 check
     Exit 1 and list the files of release/ and notebooks/ that are stale.
 grade ASSIGNMENT [--workers N] [--scheduler tcp://HOST:PORT] [--force] [--unsandboxed]
     Autograde every submission in parallel, through the same secure path
-    (exit status 1 when some submission failed, 2 when the sandbox cannot be
-    built here, 130 when interrupted or the terminal closed).
+    (exit status 1 when some submission failed or could not be graded, 2 when
+    the sandbox cannot be built here, 130 when interrupted or the terminal closed).
 demo
     Release, submit the examples, autograde them with ``nbgrader autograde``,
     generate feedback and print each student's score per test.
@@ -160,9 +163,12 @@ def _db_url() -> str:
 
 def report(assignment: str) -> Path:
     """Write the class report of `assignment` and return its path."""
+    from .course.options import course_options
     from .reports.class_report import write_report
 
-    return write_report(assignment, _db_url(), ROOT / "autograded", ROOT / "reports" / f"{assignment}.html")
+    with_similarity = assignment in course_options(ROOT).similarity_in_report
+    out = ROOT / "reports" / f"{assignment}.html"
+    return write_report(assignment, _db_url(), ROOT / "autograded", out, with_similarity=with_similarity)
 
 
 def demo() -> None:
@@ -187,6 +193,12 @@ def demo() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["similarity"]:  # its options are its own (autograder.integrity.similarity)
+        from .integrity.similarity import main as similarity
+
+        rest = argv[1:]
+        return similarity(rest if "--root" in rest or {"-h", "--help"} & set(rest) else [*rest, "--root", str(ROOT)])
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_build = sub.add_parser("build", help="regenerate release/ and notebooks/ from source/")
@@ -195,14 +207,23 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="release, submit the examples, autograde, print the scores")
     p_report = sub.add_parser("report", help="write the class report as one HTML file")
     p_report.add_argument("assignment")
+    # Its own options are parsed by autograder.integrity.similarity.main (`similarity --help` lists them).
+    p_similar = sub.add_parser(
+        "similarity", help="rank pairs of students by how alike their work is", add_help=False
+    )
+    p_similar.add_argument("rest", nargs=argparse.REMAINDER)  # for the help's list of commands
     p_grade = sub.add_parser(
         "grade",
         help="autograde every submission in parallel",
         description="Autograde every submission in submitted/*/ASSIGNMENT/ through the same secure path as "
         "`nbgrader autograde`, in parallel, and record the results in the gradebook and autograded/.",
         epilog="Unchanged submissions already graded are skipped (autograded/.autograder-state.json); an "
-        "interrupted run picks up where it stopped. Exit status: 0 when every submission was graded, 1 when "
-        "some failed (each is listed with the reason), 2 for a usage error or when the sandbox cannot be built here (the message says what to install or enable), 130 when interrupted or the terminal closed.",
+        "interrupted run picks up where it stopped. A submission that cannot be graded (cut off, several candidate "
+        "notebooks, none, another assignment's) gets a feedback page saying why and no score; one repaired "
+        "before grading (a byte-order mark, a renamed notebook, lost cell metadata) says so in its feedback. "
+        "Exit status: 0 when every submission was graded, 1 when some failed or could not be graded (each is "
+        "listed with the reason), 2 for a usage error or when the sandbox cannot be built here (the message says "
+        "what to install or enable), 130 when interrupted or the terminal closed.",
     )
     p_grade.add_argument("assignment")
     p_grade.add_argument(
@@ -261,10 +282,13 @@ def main(argv: list[str] | None = None) -> int:
                 "run the same command again to grade the rest."
             )
             return 130
+        except KeyboardInterrupt:  # before grading started (e.g. while the sandbox was being checked)
+            print("Interrupted before grading started: nothing was recorded.")
+            return 130
         print(summary.text())
         print()
         show(score_table(args.assignment))
-        return 1 if summary.failed else 0
+        return 1 if summary.failed or summary.ungradable else 0
     return 0
 
 

@@ -14,6 +14,7 @@ Kinds of use:
   (:class:`KernelManagerHooks`, :class:`KernelClientHooks`, :class:`ExecuteHooks`);
 - functions that call a private method or read a private attribute
   (:func:`remove_hidden_tests`, :func:`default_steps`, :func:`pool_processes`, :func:`at_process_exit`);
+- a list nbgrader hands a hook and then reads back (:func:`replace_converted_notebooks`);
 - one patch of a module-level name (:func:`patch_gradebook_engines`).
 """
 
@@ -135,6 +136,17 @@ def default_steps(converter: type, trait: str) -> list[type]:
     fresh copy with the undocumented ``make_dynamic_default``.
     """
     return list(converter.class_traits()[trait].make_dynamic_default())
+
+
+def replace_converted_notebooks(notebooks: list[str], files: list[str]) -> None:
+    """From nbgrader's ``pre_convert_hook``: convert `files` for this submission instead of the `notebooks` found.
+
+    The hook receives ``notebooks=`` as a keyword; nbgrader 0.9.6's
+    ``BaseConverter.convert_notebooks`` passes its own list (``self.notebooks``) and
+    then converts what that list holds, so changing it in place is what changes the
+    files converted (undocumented: the docs describe the argument as information).
+    """
+    notebooks[:] = files
 
 
 def remove_hidden_tests(cell: NotebookNode, parent: Any = None) -> bool:

@@ -28,6 +28,7 @@ MODULES = [
     "test_grader_failures.py",
     "test_parallel.py",
     "test_new_assignment.py",
+    "test_ungradable.py",
 ]
 """Everything that starts a student kernel, grades a class or decides what a grader failure is."""
 

@@ -78,13 +78,19 @@ def test_bad_submissions_fail_alone_with_a_message_and_are_recorded_as_nbgrader_
     (copied / "shallow_narrow-Copy1.ipynb").write_text("not even JSON")  # JupyterLab's "Duplicate", then edited
     summary = parallel.grade(ASSIGNMENT, root=batch.root, workers=2, force=True, progress=False)
 
-    assert summary.failed["broken"].startswith("could not read shallow_narrow.ipynb: NotJSONError")
-    assert summary.failed["renamed"] == "no shallow_narrow.ipynb in submitted/renamed/01_shallow_narrow"
+    # Cannot be graded: no score, and the student's feedback page says why (tests/test_ungradable.py).
+    assert summary.ungradable["broken"].startswith("“shallow_narrow.ipynb” is cut off")
+    assert "feedback/broken/01_shallow_narrow/shallow_narrow.html" in summary.ungradable["broken"]
+    # The only notebook of the assignment, under another name: graded as it (the release as it is: zeros).
+    assert "renamed" in summary.graded
+    assert summary.repaired["renamed"] == "graded my_notebook.ipynb as shallow_narrow.ipynb"
+    assert _autograded_scores(batch, "renamed") == dict.fromkeys(FULL_MARKS, 0.0)
     # An extra notebook is left out, as nbgrader leaves it out, and the real one is graded.
     assert "copied" in summary.graded and "shallow_narrow-Copy1.ipynb" in summary.notes["copied"]
     assert _autograded_scores(batch, "copied") == _expected("correct")
     assert _autograded_scores(batch, "correct") == _expected("correct")
-    # Like `nbgrader autograde --create`: the failed submissions are in the gradebook (so in the
+    assert not summary.failed
+    # Like `nbgrader autograde --create`: the ungradable submission is in the gradebook (so in the
     # formgrader and the export), without a score.
     assert {"broken", "renamed", "copied"} <= _submissions(batch)
     for student in ("broken", "renamed", "copied"):

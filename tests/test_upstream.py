@@ -310,3 +310,31 @@ def test_no_private_name_of_the_libraries_is_used_outside_the_adapter() -> None:
     # ... and the scan sees one: a use of nbclient's private cleanup in some module.
     sources["somewhere.py"] = "def stop(client):\n    client._cleanup_kernel()\n"
     assert _upstream_privates_in(sources, upstream_names) == ["somewhere.py: _cleanup_kernel"]
+
+
+def test_a_pre_convert_hook_can_change_the_notebooks_nbgrader_converts(tmp_path: Path) -> None:
+    from nbgrader.converters.base import BaseConverter
+    from nbgrader.coursedir import CourseDirectory
+
+    folder = tmp_path / "submitted" / "ann" / "a1"
+    folder.mkdir(parents=True)
+    (folder / "nb-Copy1.ipynb").write_text("{}")
+    converted: list[str] = []
+
+    class Recording(BaseConverter):
+        _input_directory = "submitted"
+        _output_directory = "autograded"
+
+        def init_assignment(self, assignment_id: str, student_id: str) -> None:
+            pass
+
+        def convert_single_notebook(self, notebook_filename: str) -> None:
+            converted.append(notebook_filename)
+
+    def hook(notebooks: list[str], **_: object) -> None:
+        upstream.replace_converted_notebooks(notebooks, [str(folder / "nb.ipynb")])
+
+    Recording(coursedir=CourseDirectory(root=str(tmp_path), assignment_id="a1"), pre_convert_hook=hook).start()
+    assert converted == [str(folder / "nb.ipynb")], changed(
+        "nbgrader", "a pre-convert hook no longer gets the list of notebooks nbgrader then converts"
+    )

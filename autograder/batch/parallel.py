@@ -22,6 +22,13 @@ is bookkeeping.  So the work is split in three:
 A submission already graded and unchanged is skipped unless ``force``; the
 state file is written after each recorded submission, so an interrupted run
 resumes where it stopped.
+
+Every submission gets feedback, as with ``nbgrader autograde``
+(:mod:`autograder.nbgrader_plugins.intake`): one whose notebook has a single
+meaning (a byte-order mark, handed in under another name, lost cell metadata) is
+repaired in memory and graded, and its feedback says what was repaired; one that
+cannot be graded gets a feedback page saying why and what to do, no score, and a
+line in the summary.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import concurrent.futures as cf
 import copy
 import hashlib
 import json
+import logging
 import os
 import pickle
 import select
@@ -41,21 +49,26 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-import nbformat
 from nbformat import NotebookNode
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..course.build import ROOT
 from ..nbgrader_plugins.cells import UNPROTECTED_KEY, mark_unprotected
+from ..nbgrader_plugins.intake import INTAKE_KEY, Plan, Ungradable, choose_notebooks, plan_folder, prepare_notebook
 from ..upstream import default_steps, pool_processes
 from .gradebook import shared_engines
 
 STATE_FILE = ".autograder-state.json"
+
+_QUIET = logging.getLogger(__name__)
+_QUIET.addHandler(logging.NullHandler())  # what a submission's intake logs: the run's summary says it
 
 
 @dataclass
@@ -82,6 +95,9 @@ class Outcome:
     # True when the grader, not the submission, failed (a worker died, a disk filled up): such a
     # submission is not recorded, so a later run tries it again instead of scoring it 0.
     infrastructure: bool = False
+    # True when what was handed in cannot be graded (cut off, several candidates, no notebook...): the
+    # student's feedback says why (`error` too), and the submission gets no score.
+    ungradable: bool = False
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -112,22 +128,34 @@ def sanitize_steps(config: Config) -> list[type]:
     return list(steps or default_steps(Autograde, "sanitize_preprocessors"))
 
 
-def sanitize(path: Path, student: str, assignment: str, db_url: str, config: Config) -> NotebookNode:
+def sanitize(
+    nb: NotebookNode, student: str, assignment: str, notebook: str, db_url: str, config: Config,
+    intake: dict[str, Any] | None = None,
+) -> tuple[NotebookNode, dict[str, Any]]:
     """Apply nbgrader's sanitizing preprocessors to a submitted notebook, in memory.
 
-    The result is also kept for :class:`ReplaySanitize`, so recording does not sanitize again.
+    `nb` is the notebook as :func:`~autograder.nbgrader_plugins.intake.prepare_notebook`
+    read it (as the recording pass's exporter reads it too), `intake` what was
+    repaired on the way.  The result is also kept for :class:`ReplaySanitize`, so
+    recording does not sanitize again.  Raises
+    :class:`~autograder.nbgrader_plugins.intake.Ungradable` (already reported) for a
+    notebook that is not this one.
+
+    Returns
+    -------
+    NotebookNode, dict
+        The sanitized notebook, and nbgrader's resources after the steps.
     """
-    nb = nbformat.read(path, as_version=4)
     submitted = [cell.source for cell in nb.cells]
-    notebook = path.stem
     resources: dict[str, Any] = {
         "unique_key": notebook,
         "nbgrader": {"student": student, "assignment": assignment, "notebook": notebook, "db_url": db_url},
+        INTAKE_KEY: intake or {"repairs": [], "extra": []},
     }
     for preprocessor in sanitize_steps(config):
         nb, resources = preprocessor(config=config).preprocess(nb, resources)
     ReplaySanitize.sanitized[(student, assignment, notebook)] = (submitted, nb)
-    return nb
+    return nb, resources
 
 
 def _job_files(submission: Path, source: Path) -> dict[str, bytes]:
@@ -365,7 +393,9 @@ def _recording_api(config: Config) -> Any:
     from ..nbgrader_plugins.secure_execute import SecureExecute
 
     config = copy.deepcopy(config)  # the caller's config keeps sanitizing for real
-    config.Autograde.pre_convert_hook = None  # checked once, before the run (recording executes nothing)
+    # The sandbox was checked once, before the run (recording executes nothing); the hook still picks
+    # the file graded as each notebook, as it did when the run prepared the submission.
+    config.Autograde.pre_convert_hook = partial(choose_notebooks, coursedir=CourseDirectory(config=config))
     ReplaySanitize.steps = sanitize_steps(config)
     config.Autograde.sanitize_preprocessors = [ReplaySanitize]
     steps = list(config.Autograde.autograde_preprocessors)
@@ -395,23 +425,29 @@ class Summary:
     failed: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # graded, with something the instructor should know
+    repaired: dict[str, str] = field(default_factory=dict)  # graded after a repair (the feedback says so)
+    ungradable: dict[str, str] = field(default_factory=dict)  # not gradable: why (the feedback says so), no score
     seconds: dict[str, float] = field(default_factory=dict)  # time in a worker, per student
     elapsed: float = 0.0  # wall-clock time of the run
     unprotected: bool = False  # graded without the sandbox (allowed by the instructor)
 
     def text(self) -> str:
-        """The summary: counts, the three slowest submissions, what to know, and why each failure failed."""
+        """The summary: counts, the three slowest submissions, what was repaired or is to know, and why each
+        submission that could not be graded, or failed, did."""
         from ..kernels.sandbox import UNPROTECTED_NOTICE
 
         slowest = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:3]
         lines = [f"WARNING: {UNPROTECTED_NOTICE}"] if self.unprotected else []
+        ungradable = f", ungradable {len(self.ungradable)} (no score)" if self.ungradable else ""
         lines += [
-            f"graded {len(self.graded)}, failed {len(self.failed)}, skipped {len(self.skipped)} (unchanged) "
-            f"in {self.elapsed:.1f} s",
+            f"graded {len(self.graded)}, failed {len(self.failed)}, skipped {len(self.skipped)} (unchanged)"
+            f"{ungradable} in {self.elapsed:.1f} s",
         ]
         if slowest:
             lines.append("slowest: " + ", ".join(f"{s} {t:.1f} s" for s, t in slowest))
+        lines += [f"REPAIRED {student}: {what}" for student, what in self.repaired.items()]
         lines += [f"NOTE {student}: {note}" for student, note in self.notes.items()]
+        lines += [f"UNGRADABLE {student}: {why}" for student, why in self.ungradable.items()]
         lines += [f"FAILED {student}: {why}" for student, why in self.failed.items()]
         return "\n".join(lines)
 
@@ -423,10 +459,13 @@ class _Student:
     name: str
     folder: Path
     mark: str
-    notebooks: list[Path]
+    notebooks: list[str]  # the assignment's notebook ids: each is graded, or said to be ungradable
     pending: int = 0
     problems: list[str] = field(default_factory=list)
     retry: bool = False  # the grader failed it: leave it unrecorded, for the next run
+    plan: Plan | None = None  # which file is graded as which notebook (intake.plan_folder)
+    ungradable: list[str] = field(default_factory=list)  # why a notebook cannot be graded (no score)
+    repairs: list[str] = field(default_factory=list)  # what was repaired before grading
 
 
 def _progress(done: int, total: int, started: float, summary: Summary, end: bool = False) -> None:
@@ -640,10 +679,12 @@ def grade(
     Returns
     -------
     Summary
-        Who was graded, skipped or failed (and why).  A submission nbgrader cannot
-        grade (unreadable, no notebook) is recorded as ``nbgrader autograde`` records
-        it and listed as failed; one the grader failed (a worker died) is not
-        recorded, and the next run tries it again.
+        Who was graded (and after which repairs), skipped, ungradable or failed (and
+        why).  A submission that cannot be graded (cut off, several candidate notebooks,
+        none, another assignment's) gets a feedback page saying why, is recorded as
+        ``nbgrader autograde`` records it (a submission without a score) and is listed
+        as ungradable; one nbgrader fails on is listed as failed; one the grader failed
+        (a worker died) is not recorded, and the next run tries it again.
 
     Raises
     ------
@@ -655,7 +696,7 @@ def grade(
     GradingInterrupted
         On Ctrl-C, after stopping the workers; what was recorded stays.
     """
-    expected = assignment_notebooks(root, assignment)
+    assignment_notebooks(root, assignment)  # a mistyped assignment stops here, naming the ones there are
     config = course_config(root)
     if unsandboxed:
         config.SecureExecute.allow_unsandboxed = True
@@ -663,6 +704,7 @@ def grade(
     db_url = os.environ.get("SHALLOW_NARROW_DB_URL") or str(config.CourseDirectory.db_url)
     config.CourseDirectory.db_url = db_url
     config.CourseDirectory.root = str(root)
+    coursedir = CourseDirectory(config=config)
     submitted, source = root / "submitted", root / "source" / assignment
     state_path = root / "autograded" / STATE_FILE
     state: dict[str, str] = json.loads(state_path.read_text()) if state_path.exists() else {}
@@ -685,12 +727,9 @@ def grade(
         if not force and state.get(f"{assignment}/{student}") == mark:
             summary.skipped.append(student)
             continue
-        found = sorted(p.name for p in folder.glob("*.ipynb"))
-        extra = [name for name in found if name not in expected]
-        if extra:  # e.g. JupyterLab's "Duplicate": nbgrader skips them, and so do we, but say so
-            summary.notes[student] = f"not part of the assignment, not graded: {', '.join(extra)}"
-        notebooks = [folder / name for name in expected if name in found]
-        todo.append(_Student(student, folder, mark, notebooks, pending=max(len(notebooks), 1)))
+        plan = plan_folder(coursedir, student, assignment)
+        notebooks = plan.expected or sorted(plan.sources)
+        todo.append(_Student(student, folder, mark, notebooks, pending=len(notebooks), plan=plan))
     by_name = {s.name: s for s in todo}
 
     settings = _execute_settings(config)
@@ -698,17 +737,21 @@ def grade(
     def items() -> Iterator[Job | Outcome]:
         # Made one at a time, as workers free up: memory stays flat however large the class.
         for student in todo:
-            if not student.notebooks:
-                why = f"no {' or '.join(expected)} in {student.folder.relative_to(root)}"
-                yield Outcome(student.name, "", None, 0.0, why)
-            for path in student.notebooks:
+            assert student.plan is not None
+            for name in student.notebooks:
                 try:
-                    nb = sanitize(path, student.name, assignment, db_url, config)
-                except Exception as exc:  # noqa: BLE001 - a corrupt notebook fails alone
-                    yield Outcome(student.name, path.stem, None, 0.0, f"could not read {path.name}: {_short(exc)}")
+                    nb, intake, _ = prepare_notebook(coursedir, student.plan, name, _QUIET)
+                    nb, resources = sanitize(nb, student.name, assignment, name, db_url, config, intake)
+                except Ungradable as problem:  # reported: the student's feedback says why
+                    why = f"{problem.reason} (no score; feedback: {problem.where(root)})"
+                    yield Outcome(student.name, name, None, 0.0, why, ungradable=True)
                     continue
+                except Exception as exc:  # noqa: BLE001 - a notebook nbgrader cannot sanitize fails alone
+                    yield Outcome(student.name, name, None, 0.0, f"could not read {name}.ipynb: {_short(exc)}")
+                    continue
+                student.repairs += [repair.summary for repair in resources[INTAKE_KEY]["repairs"]]
                 files = _job_files(student.folder, source)
-                yield Job(student.name, assignment, path.stem, pickle.dumps(nb), files, settings)
+                yield Job(student.name, assignment, name, pickle.dumps(nb), files, settings)
 
     api = _recording_api(config)
     started = time.perf_counter()
@@ -721,7 +764,9 @@ def grade(
             for outcome in _completed(pool, items(), window=2 * count):
                 student = by_name[outcome.student]
                 summary.seconds[student.name] = summary.seconds.get(student.name, 0.0) + outcome.seconds
-                if outcome.executed is None:
+                if outcome.ungradable:
+                    student.ungradable.append(outcome.error or "cannot be graded")
+                elif outcome.executed is None:
                     student.problems.append(outcome.error or "execution failed")
                     student.retry |= outcome.infrastructure
                 else:
@@ -767,8 +812,14 @@ def _finish(api: Any, assignment: str, student: _Student, summary: Summary, stat
         # A submission nbgrader cannot grade is still recorded, as `nbgrader autograde` records it
         # (a submission with no score), so it shows in the formgrader and the export.
         error = _record(api, assignment, name)
-        if error is None and not student.problems:
+        if student.ungradable:  # no score; not remembered as graded, so the next run looks again
+            summary.ungradable[name] = "; ".join(student.ungradable)
+        elif error is None and not student.problems:
             summary.graded.append(name)
+            if student.repairs:
+                summary.repaired[name] = "; ".join(student.repairs)
+            if student.plan and student.plan.extra:  # e.g. JupyterLab's "Duplicate": nbgrader skips it, as we do
+                summary.notes[name] = f"not part of the assignment, not graded: {', '.join(student.plan.extra)}"
             state[f"{assignment}/{name}"] = student.mark
             _write_state(state_path, state)
         else:
