@@ -1,8 +1,9 @@
 """Helpers that every assignment of the course shares (shipped to students with each notebook).
 
 Given code, like the rest of the helper modules: seeding, data, the xkcd plot style,
-figures that step aside while grading, fast slider pictures, the message screen of the
-explorers and the self-check mechanism.  Your work is in the notebook.
+figures that step aside while grading and say in words what they show, fast slider
+pictures, the message screen of the explorers and the self-check mechanism.  Your work is
+in the notebook.
 
 Each assignment's helper module imports what it needs from here.  Names with a leading
 underscore are for those modules only: ``from <assignment>_helpers import *`` leaves them
@@ -127,6 +128,69 @@ def xkcd_style() -> Iterator[None]:
         yield
 
 
+def _png(fig: Figure) -> bytes:
+    """A figure as PNG bytes, cropped to what is drawn, as the notebook's inline backend writes it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _caption_html(description: str) -> str:
+    """A figure's description as an HTML caption line."""
+    return (
+        '<p style="font-style: italic; margin: 0.2em 0 0.8em; max-width: 60em">'
+        f"Figure: {html.escape(description)}</p>"
+    )
+
+
+_CAPTION_CLASS = "figure-caption"
+"""The CSS class of an explorer's caption widget (what tells it from the message widget beside it)."""
+
+
+def _caption_widget() -> Any:
+    """The caption of an explorer's picture: an HTML widget, filled with :func:`_caption_html` at each move."""
+    import ipywidgets as widgets
+
+    caption = widgets.HTML()
+    caption.add_class(_CAPTION_CLASS)
+    return caption
+
+
+def _show(fig: Figure, description: str) -> None:
+    """Show `fig` below the cell, described in words: use this instead of ``plt.show()``.
+
+    The description is the picture's alt text (what a screen reader says for it, and the
+    ``alt`` of its ``<img>`` when the notebook becomes a web page) and a caption under it,
+    for everyone.  Outside a notebook (a script, the tests) this is ``plt.show()``.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure; it is closed once shown, so the notebook does not show it a second time.
+    description : str
+        What the figure shows, with its numbers: "the loss falls from 6.35 to 0.034 in 211 epochs".
+    """
+    from IPython import get_ipython
+    from IPython.display import Image, display
+
+    if not hasattr(get_ipython(), "kernel"):  # not in a notebook's kernel (None: not in IPython at all)
+        plt.show()
+        return
+    display(Image(data=_png(fig), format="png", alt=description))
+    display({"text/plain": f"Figure: {description}", "text/html": _caption_html(description)}, raw=True)
+    plt.close(fig)
+
+
+def _number(value: float, digits: int = 3) -> str:
+    """A number for a description: `digits` significant digits; "not a number" for inf and nan."""
+    return f"{value:.{digits}g}" if np.isfinite(value) else "not a number"
+
+
+def _point(w1: float, w2: float) -> str:
+    """A point of the weight plane, for a description: ``(1.4, -1.6)``."""
+    return f"({_number(w1)}, {_number(w2)})"
+
+
 class LiveFigure:
     """A figure drawn once; later only its moving artists are drawn again, onto the saved background.
 
@@ -182,37 +246,52 @@ class _Screen:
 
     Attributes
     ----------
+    caption : ipywidgets.HTML
+        What the picture shows, in words (hidden while there is a message).
     image : ipywidgets.Image
         The picture (hidden while there is a message).
     message : ipywidgets.HTML
         The message (hidden while the picture is good).
     text : str
         The message in plain text ("" while the picture is good).
+    description : str
+        What the picture shows, in plain text ("" while there is a message).
     """
 
     def __init__(self) -> None:
         import ipywidgets as widgets
 
+        self.caption = _caption_widget()
         self.image = widgets.Image(format="png")
         self.message = widgets.HTML()
         self.message.layout.display = "none"
         self.text = ""
+        self.description = ""
 
     @property
-    def children(self) -> tuple[Any, Any]:
-        """The widgets to put under the sliders: the message, then the picture (last)."""
-        return self.message, self.image
+    def children(self) -> tuple[Any, Any, Any]:
+        """The widgets to put under the sliders: the caption, the message, then the picture (last)."""
+        return self.caption, self.message, self.image
 
-    def show(self, png: bytes) -> None:
-        """Show a picture and hide the message."""
+    def show(self, png: bytes, description: str) -> None:
+        """Show a picture with its description in words, and hide the message.
+
+        The description is the caption above the picture and its tooltip (the ``title`` a
+        screen reader reads for it).
+        """
         self.image.value = png
+        self.image.tooltip = description
+        self.description = description
+        self.caption.value = _caption_html(description)
         self.text = ""
         self.message.layout.display = "none"
         self.image.layout.display = ""
+        self.caption.layout.display = ""
 
     def fail(self, text: str) -> None:
         """Show `text` where the picture was."""
         self.text = text
+        self.description = ""
         lines = "<br>".join(html.escape(line) for line in text.splitlines())
         self.message.value = (
             '<div style="border: 2px solid #c0392b; background: #fdecea; padding: 8px 12px; '
@@ -220,6 +299,7 @@ class _Screen:
         )
         self.message.layout.display = ""
         self.image.layout.display = "none"
+        self.caption.layout.display = "none"
 
 
 # -- self-checks ------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ def test_feedback_hides_hidden_tests_and_shows_the_training_plot(graded) -> None
     assert "wrong sign" in html
     assert "data:image/png;base64" in html
     assert 'alt="Plot of your training run against the reference run over' in html  # for a screen reader
+    assert '<p class="figure-caption">Figure: Plot of your training run' in html  # and for everyone
 
 
 def test_autograde_runs_the_student_kernel_in_the_sandbox(graded) -> None:

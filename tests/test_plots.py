@@ -77,6 +77,9 @@ def test_feedback_draws_the_plot_of_the_check_s_own_assignment() -> None:
     alt = [o["metadata"]["image/png"]["alt"] for o in drawn.outputs if "image/png" in o.get("data", {})][0]
     assert alt.startswith("Plot of your training run against the reference run over 60 epochs")
     assert "yours goes from" in alt
+    after = drawn.outputs[[i for i, o in enumerate(drawn.outputs) if "image/png" in o.get("data", {})][0] + 1]
+    assert after["data"]["text/plain"] == f"Figure: {alt}"  # the same words, visible under the picture
+    assert after["data"]["text/html"].startswith('<p class="figure-caption">Figure: Plot of your training run')
 
 
 def test_the_plot_is_described_in_words_for_a_screen_reader() -> None:

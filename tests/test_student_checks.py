@@ -165,13 +165,17 @@ def test_the_explorers_never_raise_and_show_a_message_or_the_picture(executed) -
     for model in models:  # no exception swallowed into an Output widget that is not on screen
         if model["model_name"] == "OutputModel":
             assert not model["state"].get("outputs"), model["state"]["outputs"]
-    messages = [m["state"].get("value", "") for m in models if m["model_name"] == "HTMLModel"]
+    texts = [m["state"] for m in models if m["model_name"] == "HTMLModel"]
+    captions = [t.get("value", "") for t in texts if "figure-caption" in t.get("_dom_classes", [])]
+    messages = [t.get("value", "") for t in texts if "figure-caption" not in t.get("_dom_classes", [])]
     pictures = [m for m in models if m["model_name"] == "ImageModel"]
-    assert len(messages) == len(pictures) == len(release.explorers)  # one message and one picture each
+    # one message, one picture and one caption (what the picture shows, in words) each
+    assert len(messages) == len(pictures) == len(captions) == len(release.explorers)
     shown = [m for m in messages if m]
     notes = release.explorer_notes.get(scenario)
     if notes is None:
         assert not shown, shown  # the pictures, no message (a wrong gradient only makes the runs wander off)
+        assert all("Figure: " in caption for caption in captions), captions  # each picture described
     else:
         assert len(shown) == len(release.explorers), shown
         for message in shown:

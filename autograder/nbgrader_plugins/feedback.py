@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 from typing import TYPE_CHECKING, Any, Callable
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.preprocessors.base import NbGraderPreprocessor
 
@@ -45,17 +47,33 @@ class DrawCurves(NbGraderPreprocessor):
     def preprocess_cell(
         self, cell: NotebookNode, resources: ResourcesDict, index: int
     ) -> tuple[NotebookNode, ResourcesDict]:
-        if cell.cell_type == "code":
-            for output in cell.get("outputs", []):
-                data = output.get("data", {})
-                if CURVES_MIME in data:
-                    curves = json.loads(data.pop(CURVES_MIME))
-                    plot = _plot_for(cell)
-                    if plot is not None:
-                        data["image/png"] = _png_base64(plot(curves))
-                        # What the picture shows, for a screen reader (nbconvert writes it as the img's alt).
-                        output.setdefault("metadata", {})["image/png"] = {"alt": describe_run(curves)}
+        if cell.cell_type != "code":
+            return cell, resources
+        outputs = []
+        for output in cell.get("outputs", []):
+            outputs.append(output)
+            data = output.get("data", {})
+            if CURVES_MIME in data:
+                curves = json.loads(data.pop(CURVES_MIME))
+                plot = _plot_for(cell)
+                if plot is not None:
+                    text = describe_run(curves)
+                    data["image/png"] = _png_base64(plot(curves))
+                    # What the picture shows, for a screen reader (nbconvert writes it as the img's alt) ...
+                    output.setdefault("metadata", {})["image/png"] = {"alt": text}
+                    # ... and for everyone, as a caption under it (an output of its own: an output that
+                    # also held HTML would show the HTML instead of the picture).
+                    outputs.append(_caption(text))
+        cell.outputs = outputs
         return cell, resources
+
+
+def _caption(text: str) -> NotebookNode:
+    """A display output that reads "Figure: <text>" under the plot."""
+    return new_output(
+        "display_data",
+        data={"text/plain": f"Figure: {text}", "text/html": f'<p class="figure-caption">Figure: {html.escape(text)}</p>'},
+    )
 
 
 def describe_run(curves: dict[str, Any]) -> str:

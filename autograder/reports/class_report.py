@@ -12,7 +12,10 @@ It reads two things nbgrader leaves behind after ``nbgrader autograde``:
 and writes a single HTML file (inline CSS, plots embedded as base64 PNG, nothing
 fetched from anywhere), rendered from the Jinja2 template ``templates/class_report.html.j2``
 with autoescaping on: the score distribution, the pass rate of each test, how
-many students made each diagnosed mistake, and one row per student.
+many students made each diagnosed mistake, and one row per student.  Each plot is
+described in words, with its numbers, as its ``alt`` text and as a caption under it;
+a formula in a mistake's title (``$...$``) is written as MathML, so the page needs no
+script to show it.
 
 Usage::
 
@@ -23,6 +26,7 @@ Usage::
 from __future__ import annotations
 
 import base64
+import collections
 import functools
 import io
 import json
@@ -33,6 +37,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import jinja2
+import markupsafe
 
 from ..core.checks import all_mistakes
 from ..core.mistakes import Mistake
@@ -258,6 +263,30 @@ def _bar_chart(labels: list[str], values: list[float], title: str, xlabel: str, 
     return _png(fig)
 
 
+# -- the plots in words --------------------------------------------------------------------
+
+
+def describe_scores(data: ClassData) -> str:
+    """The score histogram in words: how many students got each total, the mean and the median.
+
+    With more than a dozen different totals, the lowest, the quartiles and the highest instead.
+    """
+    scores = sorted((r.score for r in data.rows), reverse=True)
+    text = f"Histogram of the total scores of {len(scores)} submissions (out of {data.max_score:g}): "
+    counts = collections.Counter(scores)
+    if len(counts) <= 12:
+        text += ", ".join(f"{n} scored {score:g}" for score, n in sorted(counts.items(), reverse=True))
+    else:
+        q1, _, q3 = statistics.quantiles(scores, n=4)
+        text += f"lowest {scores[-1]:g}, quartiles {q1:.3g} and {q3:.3g}, highest {scores[0]:g}"
+    return text + f"; mean {statistics.fmean(scores):.3g}, median {statistics.median(scores):g}."
+
+
+def describe_bars(title: str, labels: list[str], values: list[float], unit: str = "") -> str:
+    """A bar chart in words: each bar's label and value, in the chart's order (top first)."""
+    return f"{title}: " + ", ".join(f"{label} {value:.3g}{unit}" for label, value in zip(labels, values)) + "."
+
+
 # -- the HTML ------------------------------------------------------------------------------
 
 TEMPLATE = "class_report.html.j2"
@@ -280,6 +309,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _num
+    env.filters["math"] = _math
     env.globals["pct"] = _pct
     env.globals["notes"] = _notes
     return env
@@ -288,6 +318,13 @@ def _environment() -> jinja2.Environment:
 def _num(value: float, spec: str = "g") -> str:
     """A number as ``format`` writes it with `spec` (the template's ``num`` filter: ``2.0`` -> ``2``)."""
     return format(value, spec)
+
+
+def _math(text: str) -> markupsafe.Markup:
+    """Text with ``$...$`` formulas, as HTML: the text escaped, each formula as MathML (the ``math`` filter)."""
+    from ..nbgrader_plugins.offline_math import math_html
+
+    return markupsafe.Markup(math_html(str(text)))
 
 
 def _pct(part: int, whole: int) -> str:
@@ -359,13 +396,16 @@ def _test_stats(data: ClassData, column: TestColumn) -> ColumnStats:
     return ColumnStats(column, sum(t.passed for t in graded), len(graded), sum(t.pending for t in results), mean)
 
 
-def render(data: ClassData) -> str:
+def render(data: ClassData, similarity: markupsafe.Markup | None = None) -> str:
     """The report's HTML for collected data.
 
     Parameters
     ----------
     data : ClassData
         What :func:`collect` read.
+    similarity : markupsafe.Markup, optional
+        The similarity section (:func:`autograder.integrity.views.section_html`), when the
+        course asked for it for this assignment; inserted as it is (it is escaped already).
 
     Returns
     -------
@@ -377,12 +417,14 @@ def render(data: ClassData) -> str:
         "data": data,
         "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "title": lambda code: _title(code, known),
+        "similarity": similarity,
     }
     if data.rows:  # the figures and statistics only exist with submissions
         scores = [r.score for r in data.rows]
         tests = [_test_stats(data, column) for column in data.tests]
         auto = [t for t in tests if not t.column.manual]
         counts = _mistake_counts(data)
+        rates = [100 * t.passed / t.graded if t.graded else 0.0 for t in auto]
         context |= {
             "mean": statistics.fmean(scores),
             "median": statistics.median(scores),
@@ -393,25 +435,33 @@ def render(data: ClassData) -> str:
             "tests": tests,
             "mistakes": counts,
             "histogram": _score_histogram(data),
+            "histogram_text": describe_scores(data),
             "pass_rates": _bar_chart(
-                [t.column.name for t in auto],
-                [100 * t.passed / t.graded if t.graded else 0.0 for t in auto],
-                "Pass rate per test",
-                "% of students with full marks",
-                100,
+                [t.column.name for t in auto], rates, "Pass rate per test", "% of students with full marks", 100
             )
             if auto
             else None,
+            "pass_rates_text": describe_bars(
+                "Pass rate per autograded test (share of students with full marks)",
+                [t.column.name for t in auto],
+                rates,
+                "%",
+            ),
             "mistake_chart": _bar_chart(
                 [m.code for m in counts], [m.students for m in counts], "Diagnosed mistakes", "students"
             )
             if counts
             else None,
+            "mistake_chart_text": describe_bars(
+                "Students per diagnosed mistake", [m.code for m in counts], [m.students for m in counts]
+            ),
         }
     return _environment().get_template(TEMPLATE).render(context)
 
 
-def write_report(assignment: str, db_url: str, autograded_dir: Path, out_path: Path) -> Path:
+def write_report(
+    assignment: str, db_url: str, autograded_dir: Path, out_path: Path, with_similarity: bool = False
+) -> Path:
     """Write the class report of one assignment as a self-contained HTML file.
 
     Parameters
@@ -424,6 +474,10 @@ def write_report(assignment: str, db_url: str, autograded_dir: Path, out_path: P
         nbgrader's ``autograded/`` folder (``<student>/<assignment>/*.ipynb`` inside).
     out_path : pathlib.Path
         Where to write the HTML file (parent folders are created).
+    with_similarity : bool, optional
+        Add the similarity section: the pairs of students whose work is most alike, each
+        linking to its side-by-side page, written to ``<out_path's folder>/<assignment>/similarity/``
+        (the course folder is the parent of `autograded_dir`).
 
     Returns
     -------
@@ -432,5 +486,15 @@ def write_report(assignment: str, db_url: str, autograded_dir: Path, out_path: P
     """
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(render(collect(assignment, db_url, Path(autograded_dir))), encoding="utf-8")
+    section = None
+    if with_similarity:
+        from urllib.parse import quote
+
+        from ..integrity.similarity import write_report as write_similarity
+        from ..integrity.views import section_html
+
+        pages = out_path.parent / assignment / "similarity"
+        found = write_similarity(Path(autograded_dir).parent, assignment, out_dir=pages)
+        section = section_html(found, link_base=f"{quote(assignment)}/similarity/")
+    out_path.write_text(render(collect(assignment, db_url, Path(autograded_dir)), section), encoding="utf-8")
     return out_path

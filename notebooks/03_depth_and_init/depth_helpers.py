@@ -25,8 +25,10 @@ from course_helpers import (
     LiveFigure,
     _current_class,
     _figure,
+    _number,
     _Screen,
     _self_check,
+    _show,
     gen_samples,
     set_seed,
 )
@@ -73,6 +75,23 @@ def convergence_epoch(losses: np.ndarray, n_ep: int | None = None, threshold: fl
     if above.size and above[-1] == losses.size - 1:
         return None
     return int(above[-1] + 1) if above.size else 0
+
+
+def _describe_losses(losses: np.ndarray, n_ep: int) -> str:
+    """A loss curve in words (part of a picture's description): where it starts and ends, and its fate."""
+    losses = np.asarray(losses, dtype=float)
+    if losses.size == 0:
+        return "no loss curve: the first gradient was not finite."
+    return f"the loss (log scale) goes from {_number(losses[0])} to {_number(losses[-1])}: {_status(losses, n_ep)}."
+
+
+def _describe_slope(weights: np.ndarray, best: float) -> str:
+    """The curve of the network's slope in words: where the product of the weights ends, against the best slope."""
+    if len(weights) == 0:
+        return "has no curve."
+    with np.errstate(all="ignore"):
+        slope = np.prod(weights, axis=1)
+    return f"goes from {_number(slope[0])} to {_number(slope[-1])}; the best slope is {_number(best)}."
 
 
 def _status(losses: np.ndarray, n_ep: int) -> str:
@@ -133,9 +152,10 @@ def deep_explorer(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs:
     -------
     ipywidgets.interactive
         ``.children`` holds the sliders (in the order depth, lr, init, for those that are sliders),
-        then the message shown when your class fails, and the picture last; ``.result`` the last
-        run (``loss``, ``weights``, or ``error``: the message); ``.figure`` the figure;
-        ``.screen`` the message and the picture.
+        then the caption (what the picture shows, in words), the message shown when your class
+        fails, and the picture last; ``.result`` the last run (``loss``, ``weights``, or
+        ``error``: the message); ``.figure`` the figure; ``.screen`` the caption, the message and
+        the picture.
     """
     import ipywidgets as widgets
 
@@ -168,7 +188,11 @@ def deep_explorer(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs:
         with np.errstate(all="ignore"):
             slope.set_data(epochs, np.prod(weights, axis=1))
         status.set_text(f"depth {int(depth)}, lr {lr:.3g}, init {init:.3g}: {_status(losses, n_epochs)}")
-        screen.show(live.png())
+        screen.show(live.png(), (
+            f"Depth {int(depth)}, learning rate {lr:.3g}, every weight starting at {init:.3g}, {n_epochs} epochs. "
+            f"Left: {_describe_losses(losses, n_epochs)} "
+            f"Right: the network's slope (the product of its weights) {_describe_slope(weights, best_slope)}"
+        ))
         return {"loss": losses, "weights": weights}
 
     controls = widgets.interactive(retrain, depth=_widget_or_value(depth), lr=_widget_or_value(lr),
@@ -236,7 +260,21 @@ def plot_gradient_vs_depth(model_class: Callable, x: np.ndarray, y: np.ndarray,
            title="Vanishing and exploding gradients")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    plt.show()
+    curves = []
+    for init in inits:
+        first, last = sizes[init][0], sizes[init][-1]
+        with np.errstate(all="ignore"):
+            ratio = last / first
+        trend = "changes" if not np.isfinite(ratio) else (
+            "shrinks" if ratio < 0.5 else "grows" if ratio > 2 else "stays about the same"
+        )
+        curves.append(
+            f"every weight {init}: {_number(first)} at depth 1, {_number(last)} at depth {max_depth} ({trend})"
+        )
+    _show(fig, (
+        f"The size of the gradient of the first weight at the start of training (log scale) against the depth, "
+        f"1 to {max_depth}, one curve per initial weight: " + "; ".join(curves) + "."
+    ))
     return fig
 
 
@@ -253,7 +291,15 @@ def plot_init_curves(model_class: Callable, x: np.ndarray, y: np.ndarray, depth:
     ax.set(xlabel="epochs", ylabel="training loss (half MSE)", title=f"Depth {depth}, learning rate {lr}: initialization")
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
-    plt.show()
+    curves = [
+        f"init {init:.2f}: {_number(losses[0])} to {_number(losses[-1])}, {_status(losses, n_ep)}" if len(losses)
+        else f"init {init:.2f}: exploded at once"
+        for init, losses in zip(inits, runs)
+    ]
+    _show(fig, (
+        f"Loss curves (log scale) over {n_ep} epochs at depth {depth} and learning rate {lr}, one per initial "
+        f"weight: " + "; ".join(curves) + "."
+    ))
     return fig
 
 
@@ -296,8 +342,8 @@ def lr_depth_game(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs:
     Returns
     -------
     ipywidgets.interactive
-        ``.children[0]`` is the depth slider, ``.children[1]`` the learning rate, then the message
-        shown when your class fails, the picture last; ``.result`` the last run (or ``error``);
+        ``.children[0]`` is the depth slider, ``.children[1]`` the learning rate, then the caption,
+        the message shown when your class fails, the picture last; ``.result`` the last run (or ``error``);
         ``.best`` your best try per depth, ``{depth: (epoch, lr)}``; ``.screen`` as in :func:`deep_explorer`.
     """
     import ipywidgets as widgets
@@ -339,7 +385,16 @@ def lr_depth_game(model_class: Callable, x: np.ndarray, y: np.ndarray, n_epochs:
         my_time.set_data(tried, [best[d][0] for d in tried])
         my_lr.set_data(tried, [best[d][1] for d in tried])
         status.set_text(f"depth {depth}, lr {lr:.4g}: {_status(losses, n_epochs)}")
-        screen.show(live.png())
+        grid = depths.index(depth) if depth in depths else None
+        search = (
+            f" The grid search's fastest at depth {depth}: epoch {grid_epoch[grid]:.0f} at learning rate "
+            f"{grid_lr[grid]:.3g}." if grid is not None and np.isfinite(grid_epoch[grid]) else ""
+        )
+        tries = "; ".join(f"depth {d}: epoch {best[d][0]} at learning rate {best[d][1]:.3g}" for d in sorted(best))
+        screen.show(live.png(), (
+            f"Depth {depth}, learning rate {lr:.4g}: {_describe_losses(losses, n_epochs)}{search} "
+            f"Your best tries: {tries or 'none has converged yet'}."
+        ))
         return {"loss": losses, "weights": weights, "epoch": epoch}
 
     controls = widgets.interactive(

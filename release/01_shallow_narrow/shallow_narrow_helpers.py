@@ -23,8 +23,10 @@ from course_helpers import (
     LiveFigure,
     _current_class,
     _figure,
+    _number,
     _Screen,
     _self_check,
+    _show,
     gen_samples,
     set_seed,
     xkcd_style,
@@ -59,6 +61,71 @@ def describe_run(loss_log: np.ndarray, weight_log: np.ndarray) -> str:
         )
     w1, w2 = weight_log[-1]
     return f"final weights: w1 = {w1:.5f}, w2 = {w2:.5f}, final loss {loss_log[-1]:.7f}"
+
+
+def _weight_story(name: str, values: np.ndarray) -> str:
+    """How one weight moves during a run, in words: where it starts and ends, and when it crosses zero."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return f"{name} is not a number from the first epoch"
+    text = f"{name} goes from {_number(finite[0])} to {_number(finite[-1])}"
+    crossings = np.flatnonzero(np.sign(finite[:-1]) * np.sign(finite[1:]) < 0)
+    if crossings.size:
+        text += f", crossing zero at epoch {int(crossings[0]) + 1}"
+    return text
+
+
+def describe_training(
+    x_t: np.ndarray,
+    y_t: np.ndarray,
+    x_ev: np.ndarray,
+    y_ev: np.ndarray,
+    loss_log: np.ndarray,
+    weight_log: np.ndarray,
+) -> str:
+    """The three panels of :func:`plot_x_y_` in words, with their numbers (the picture's description).
+
+    Parameters
+    ----------
+    x_t, y_t, x_ev, y_ev, loss_log, weight_log : numpy.ndarray
+        What :func:`plot_x_y_` draws.
+
+    Returns
+    -------
+    str
+        For example "Data and fit: 73 training points around a line of slope 2.01; the model's
+        prediction is a line of slope 2.03. Loss (log scale): falls from 6.35 to 0.034 in 211
+        epochs. Weights: w1 goes from 1.39 to -1.33, crossing zero at epoch 36; w2 ..."
+    """
+    x_t, y_t = np.asarray(x_t, dtype=float), np.asarray(y_t, dtype=float)
+    x_ev, y_ev = np.asarray(x_ev, dtype=float), np.asarray(y_ev, dtype=float)
+    loss_log, weight_log = np.asarray(loss_log, dtype=float), np.asarray(weight_log, dtype=float)
+    best = float(np.mean(x_t * y_t) / np.mean(x_t * x_t))
+    with np.errstate(all="ignore"):
+        slope = float((y_ev[-1] - y_ev[0]) / (x_ev[-1] - x_ev[0]))
+    fit = (
+        f"a line of slope {_number(slope)}" if np.isfinite(slope)
+        else "not a number (training diverged), so no line is drawn"
+    )
+    data = (
+        f"Data and fit: {len(x_t)} training points around a line of slope {_number(best)}; "
+        f"the model's prediction is {fit}."
+    )
+    epoch = _diverged_at(loss_log)
+    if epoch is not None:
+        climb = f"goes from {_number(loss_log[0])} to {_number(loss_log[:epoch].max())} and " if epoch else ""
+        loss = (
+            f"Loss (log scale): {climb}is not a number from epoch {epoch} of {len(loss_log)}: training diverged."
+        )
+    else:
+        trend = "falls" if loss_log[-1] < loss_log[0] else "rises"
+        loss = (
+            f"Loss (log scale): {trend} from {_number(loss_log[0])} to {_number(loss_log[-1])} "
+            f"in {len(loss_log)} epochs."
+        )
+    weights = f"Weights: {_weight_story('w1', weight_log[:, 0])}; {_weight_story('w2', weight_log[:, 1])}."
+    return " ".join([data, loss, weights])
 
 
 @_figure
@@ -98,7 +165,7 @@ def plot_x_y_(
         for ax in axes[1:]:  # the whole run's time axis: it shows how early training broke down
             ax.set_xlim(0, len(loss_log_))
     fig.tight_layout()
-    plt.show()
+    _show(fig, "Three panels. " + describe_training(x_t_, y_t_, x_ev_, y_ev_, loss_log_, weight_log_))
     return fig
 
 
@@ -452,10 +519,11 @@ def training_explorer(
     -------
     ipywidgets.interactive or None
         Display it, or drive it from code: ``.children[0..2]`` are the sliders
-        (learning rate, initial w1, initial w2), then the message shown when your class
-        fails, and the picture last; ``.result`` the last run (``loss``, ``weights``,
-        or ``error``: the message); ``.figure`` the matplotlib figure; ``.screen`` the
-        message and the picture.  None while ``nbgrader autograde`` runs the notebook.
+        (learning rate, initial w1, initial w2), then the caption (what the picture
+        shows, in words), the message shown when your class fails, and the picture last;
+        ``.result`` the last run (``loss``, ``weights``, or ``error``: the message);
+        ``.figure`` the matplotlib figure; ``.screen`` the caption, the message and the
+        picture.  None while ``nbgrader autograde`` runs the notebook.
     """
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         # Graded feedback cannot show a live widget: drawing one there is wasted time.
@@ -495,7 +563,8 @@ def training_explorer(
         lines["w2"].set_data(epochs, weight_log[:, 1])
         final = loss_log[-1]
         status.set_text(f"Loss (final {final:.3g})" if np.isfinite(final) else "Loss (diverged)")
-        screen.show(live.png())
+        start = f"Learning rate {lr:.3g}, starting at w1 = {w1_init:.3g}, w2 = {w2_init:.3g}. "
+        screen.show(live.png(), start + describe_training(x_train, y_train, x_eval, y_eval, loss_log, weight_log))
         return {"loss": loss_log, "weights": weight_log}
 
     # On the seed data, from the seed start: slow (lr 0.001), fast (0.05-0.3), zigzagging but
@@ -532,5 +601,6 @@ def draw_network() -> plt.Figure:
     ax.text(2, -0.42, "output\n$\\hat y = w_2 h$", ha="center", va="top", fontsize=10)
     ax.set(xlim=(-0.4, 2.4), ylim=(-0.9, 0.45), aspect="equal")
     ax.axis("off")
-    plt.show()
+    _show(fig, "Diagram of the network: the input x is multiplied by the weight w1 to give the hidden neuron "
+               "h = w1 x, which is multiplied by the weight w2 to give the output ŷ = w2 h.")
     return fig

@@ -29,8 +29,13 @@ from matplotlib.figure import Figure
 from course_helpers import (
     SEED,
     LiveFigure,
+    _caption_html,
+    _caption_widget,
     _figure,
+    _number,
+    _point,
     _self_check,
+    _show,
     gen_samples,
     set_seed,
 )
@@ -235,6 +240,59 @@ def _draw_landscape(ax: Any, land: Landscape) -> None:
     ax.set(xlim=(-span, span), ylim=(-span, span), xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
 
 
+def _extremes(values: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> str:
+    """Where a grid of values is lowest and highest, in words: "from 0.001 at (1, 1) to 9.2 at (-1.9, 1.9)"."""
+    finite = np.where(np.isfinite(values), values, np.nan)
+    if np.all(np.isnan(finite)):
+        return "not a number anywhere"
+    low, high = np.nanargmin(finite), np.nanargmax(finite)
+    return (
+        f"from {_number(finite.flat[low])} at {_point(w1.flat[low], w2.flat[low])} "
+        f"to {_number(finite.flat[high])} at {_point(w1.flat[high], w2.flat[high])}"
+    )
+
+
+def describe_landscape(land: Landscape) -> str:
+    """What :func:`_draw_landscape` shows, in words, with its numbers (part of a picture's description)."""
+    centre = np.unravel_index(np.argmin(np.hypot(land.w1, land.w2)), land.w1.shape)
+    quadrants = "where w1 and w2 have the same sign" if land.slope > 0 else "where w1 and w2 have opposite signs"
+    text = (
+        f"Map of log(loss) over w1 and w2 from {-land.span:g} to {land.span:g}, dark where the loss is low. "
+        f"Your loss goes {_extremes(land.surface, land.w1, land.w2)}; "
+        f"at the saddle (0, 0) it is {_number(land.surface[centre])}. "
+        f"The minima w1 w2 = {_number(land.slope)} are drawn as a hyperbola, its two branches {quadrants}."
+    )
+    if land.arrows is not None:
+        q1, q2, g1, g2 = land.arrows
+        with np.errstate(all="ignore"):
+            size = np.hypot(g1, g2)
+        text += f" Arrows point along minus your gradient at {q1.size} points; its size goes {_extremes(size, q1, q2)}."
+    return text
+
+
+def describe_trajectory(path: np.ndarray, losses: np.ndarray, slope: float) -> str:
+    """Where one run of gradient descent goes, in words: its start, its end and what the end is.
+
+    Parameters
+    ----------
+    path : numpy.ndarray
+        Shape ``(n_ep + 1, 2)``: the weights, start included.
+    losses : numpy.ndarray
+        The loss at each point of `path`.
+    slope : float
+        The best product ``w1 * w2`` (where the minima are).
+    """
+    (w1, w2), (e1, e2) = path[0], path[-1]
+    text = f"from {_point(w1, w2)} to {_point(e1, e2)}"
+    if not (np.isfinite(e1) and np.isfinite(e2) and np.isfinite(losses[-1])):
+        return text + ": it diverged"
+    if np.hypot(e1, e2) < 0.05:
+        return text + f", the saddle (loss {_number(losses[-1])})"
+    if abs(e1 * e2 - slope) <= 0.01 * abs(slope) + 1e-3:
+        return text + f", a minimum (w1 w2 = {_number(e1 * e2)}, loss {_number(losses[-1])})"
+    return text + f", still on its way (w1 w2 = {_number(e1 * e2)}, loss {_number(losses[-1])})"
+
+
 def draw_landscape(
     ax: Any,
     loss_grid: LossGrid,
@@ -283,7 +341,14 @@ def plot_landscape(
     ax.set_title(f"Loss landscape and gradient descent (lr {lr}, {n_ep} epochs)")
     ax.legend(loc="lower left", fontsize=8, framealpha=0.8)
     fig.tight_layout()
-    plt.show()
+    description = describe_landscape(land)
+    if len(paths):
+        runs = [describe_trajectory(path, _path_losses(loss_grid, path, x, y), land.slope) for path in paths]
+        description += (
+            f" {len(paths)} gradient-descent runs ({n_ep} epochs at learning rate {lr}, start: blue dot, end: red X): "
+            + "; ".join(runs) + "."
+        )
+    _show(fig, description)
     return fig
 
 
@@ -294,17 +359,25 @@ def plot_surface(loss_grid: LossGrid, loss_gradient: LossGradient, x: np.ndarray
     """The landscape as a 3-D surface of ``log(loss + 0.5)``, with trajectories on it."""
     land = landscape_data(loss_grid, None, x, y)
     paths = descend(loss_gradient, inits, x, y, lr, n_ep)
-    heights = [np.log(_path_losses(loss_grid, path, x, y) + 0.5) for path in paths]
+    losses = [_path_losses(loss_grid, path, x, y) for path in paths]
+    heights = [np.log(loss + 0.5) for loss in losses]
+    with np.errstate(all="ignore"):
+        surface = np.log(land.surface + 0.5)
     fig = plt.figure(figsize=(7.5, 6))
     ax = fig.add_subplot(projection="3d")
-    with np.errstate(all="ignore"):
-        ax.plot_surface(land.w1, land.w2, np.log(land.surface + 0.5), cmap="viridis", alpha=0.7, linewidth=0)
+    ax.plot_surface(land.w1, land.w2, surface, cmap="viridis", alpha=0.7, linewidth=0)
     for k, (path, height) in enumerate(zip(paths, heights)):
         ax.plot(path[:, 0], path[:, 1], height, color="red", linewidth=2, label="trajectory" if k == 0 else None)
         ax.scatter(*path[0], height[0], color="blue", s=40)
     ax.set(xlabel="$w_1$", ylabel="$w_2$", zlabel="log(loss + 0.5)", title="The loss surface")
     ax.legend(loc="upper left")
-    plt.show()
+    runs = [describe_trajectory(path, loss, land.slope) for path, loss in zip(paths, losses)]
+    _show(fig, (
+        f"3-D surface of log(loss + 0.5) over w1 and w2 from {-land.span:g} to {land.span:g}: "
+        f"{_extremes(surface, land.w1, land.w2)}; the valley of minima is the hyperbola "
+        f"w1 w2 = {_number(land.slope)}. {len(paths)} gradient-descent runs "
+        f"({n_ep} epochs at learning rate {lr}, start: blue dot) run down it in red: " + "; ".join(runs) + "."
+    ))
     return fig
 
 
@@ -369,10 +442,11 @@ class _Explorer:
     """What the landscape explorer's sliders drive: a figure for the current functions and its picture."""
 
     def __init__(self, loss_grid: LossGrid, loss_gradient: LossGradient, x: np.ndarray, y: np.ndarray,
-                 n_epochs: int, image: Any, message: Any) -> None:
+                 n_epochs: int, image: Any, message: Any, caption: Any) -> None:
         self.functions = (loss_grid, loss_gradient)
         self.x, self.y, self.n_epochs = x, y, n_epochs
-        self.image, self.message = image, message
+        self.image, self.message, self.caption = image, message, caption
+        self.description = ""  # what the picture shows, in words ("" while a note replaces it)
         self.drawn_with: tuple[Callable, Callable] | None = None  # the functions the figure shows
         self.figure: Figure | None = None
         self.widget: Any = None  # the interactive, once it exists
@@ -395,6 +469,7 @@ class _Explorer:
         self.status = ax_loss.set_title(" ")
         fig.tight_layout()
         self.live = LiveFigure(fig, [self.path_line, self.start, self.end, self.curve, self.status])
+        self.landscape = land
         self.figure = fig
         if self.widget is not None:
             self.widget.figure = fig
@@ -416,6 +491,8 @@ class _Explorer:
                 f"{html.escape(problem_text(error))}</pre>"
             )
             self.image.layout.display = "none"
+            self.caption.layout.display = "none"
+            self.description = ""
             return None
         self.path_line.set_data(path[:, 0], path[:, 1])
         self.start.set_data(path[:1, 0], path[:1, 1])
@@ -423,9 +500,17 @@ class _Explorer:
         self.curve.set_data(np.arange(len(losses)), losses)
         final = losses[-1]
         self.status.set_text(f"Loss (final {final:.3g})" if np.isfinite(final) else "Loss (diverged)")
+        self.description = (
+            f"Left: {describe_landscape(self.landscape)} The run ({self.n_epochs} epochs at learning rate {lr:.3g}) "
+            f"goes {describe_trajectory(path, losses, self.landscape.slope)}. "
+            f"Right: its loss (log scale) goes from {_number(losses[0])} to {_number(losses[-1])}."
+        )
         self.image.value = self.live.png()
+        self.image.tooltip = self.description
+        self.caption.value = _caption_html(self.description)
         self.message.value = ""
         self.image.layout.display = None
+        self.caption.layout.display = None
         return {"path": path, "loss": losses}
 
 
@@ -442,23 +527,26 @@ def landscape_explorer(loss_grid: LossGrid, loss_gradient: LossGradient, x: np.n
     -------
     ipywidgets.interactive
         Display it, or drive it from code: ``.children[0..2]`` are the sliders (lr, w1, w2),
-        ``.children[-2]`` the note shown on an error, ``.children[-1]`` the picture,
-        ``.result`` the last run (``path``, ``loss``), ``.figure`` the matplotlib figure.
+        ``.children[-3]`` the caption (what the picture shows, in words), ``.children[-2]`` the
+        note shown on an error, ``.children[-1]`` the picture, ``.result`` the last run
+        (``path``, ``loss``), ``.figure`` the matplotlib figure, ``.explorer.description`` the
+        caption's text.
     """
     import ipywidgets as widgets
 
     span = 1.9
-    image, message = widgets.Image(format="png"), widgets.HTML()
-    explorer = _Explorer(loss_grid, loss_gradient, x, y, n_epochs, image, message)
+    image, message, caption = widgets.Image(format="png"), widgets.HTML(), _caption_widget()
+    explorer = _Explorer(loss_grid, loss_gradient, x, y, n_epochs, image, message, caption)
     controls = widgets.interactive(
         explorer.retrain,
         lr=widgets.FloatLogSlider(value=0.15, base=10, min=-2, max=0.3, step=0.02, description="learning rate"),
         w1_init=widgets.FloatSlider(value=-1.8, min=-span, max=span, step=0.05, description="initial w1"),
         w2_init=widgets.FloatSlider(value=1.7, min=-span, max=span, step=0.05, description="initial w2"),
     )
-    # The note and the picture take the place of the interactive's output area.
-    controls.children = (*controls.children[:-1], message, image)
+    # The caption, the note and the picture take the place of the interactive's output area.
+    controls.children = (*controls.children[:-1], caption, message, image)
     controls.figure = explorer.figure
+    controls.explorer = explorer
     explorer.widget = controls
     return controls
 
@@ -534,8 +622,26 @@ def plot_stability(max_stable_lr: Callable, x: np.ndarray, y: np.ndarray,
            title="Training near a minimum: converges left of the dashed line, not right of it")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    plt.show()
+    _show(fig, (
+        "Distance from the minimum after 60 epochs (log scale) against the learning rate, for runs started "
+        f"1e-4 away from {len(runs)} minima, with your η_max as a dashed line: "
+        + "; ".join(_describe_stability(*run) for run in runs) + "."
+    ))
     return fig
+
+
+def _describe_stability(w1: float, w2: float, predicted: float, lrs: np.ndarray, dist: np.ndarray) -> str:
+    """One minimum's curve of :func:`plot_stability` in words: your η_max and where the runs stop converging."""
+    came_back = np.isfinite(dist) & (dist < 1e-4)
+    text = f"at the minimum {_point(w1, w2)} your η_max is {_number(predicted)}"
+    if came_back.all():
+        return text + f", and every run converges, up to learning rate {_number(lrs[-1])}"
+    if not came_back.any():
+        return text + f", and no run converges, from learning rate {_number(lrs[0])} up"
+    last_good = lrs[came_back].max()
+    first_bad = lrs[~came_back & (lrs > last_good)].min() if np.any(~came_back & (lrs > last_good)) else None
+    text += f"; the runs converge up to learning rate {_number(last_good)}"
+    return text + (f" and move away from {_number(first_bad)} on" if first_bad is not None else "")
 
 
 # -- the self-checks ---------------------------------------------------------------------------------
