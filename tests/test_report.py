@@ -199,3 +199,27 @@ def test_a_mistake_is_titled_from_its_own_assignment_s_catalogue() -> None:
     assert report._title("lost_precision") == "the values are close but only to a few significant digits"
     # A code the autograded notebooks carry but no assignment knows any more (renamed since).
     assert report._title("no_such_mistake") == "(not in the current catalogue)"
+
+
+def test_the_similarity_section_is_there_only_when_asked_for(graded, tmp_path: Path) -> None:
+    out = tmp_path / "reports" / f"{ASSIGNMENT}.html"
+    report.write_report(ASSIGNMENT, graded.db_url, graded.root / "autograded", out, with_similarity=True)
+    page = out.read_text(encoding="utf-8")
+    assert page.count('<section id="similarity">') == 1
+    assert f"{len(STUDENTS)} submissions, {len(STUDENTS) * (len(STUDENTS) - 1) // 2} pairs compared" in page
+    assert (tmp_path / "reports" / ASSIGNMENT / "similarity" / "index.html").is_file()
+    for link in re.findall(r'href="([^"#]+)"', page):  # every side-by-side link leads to a page written beside it
+        assert (out.parent / link.replace("%20", " ")).is_file(), link
+    assert ODD not in page  # escaped wherever the section names a student
+    report.write_report(ASSIGNMENT, graded.db_url, graded.root / "autograded", out)
+    assert 'id="similarity"' not in out.read_text(encoding="utf-8")
+
+
+def test_the_course_opts_in_per_assignment(tmp_path: Path) -> None:
+    from autograder.course.options import course_options
+
+    assert course_options(tmp_path).similarity_in_report == []  # no config: nothing opted in
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseOptions.similarity_in_report = ['01_shallow_narrow']\n"
+    )
+    assert course_options(tmp_path).similarity_in_report == ["01_shallow_narrow"]

@@ -12,7 +12,6 @@ submissions this way, so they always match the current release.
 from __future__ import annotations
 
 import ast
-import gc
 import shutil
 import textwrap
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from ..integrity.normalise import parse  # ast.parse that CPython 3.11's collector cannot break
 from .build import RELEASE, ROOT
 
 STUB = "# YOUR CODE HERE\n"
@@ -28,25 +28,9 @@ UNFINISHED = "unfinished"
 """The example student who hands in the release as it is."""
 
 
-def _parse(source: str) -> ast.Module:
-    """``ast.parse`` with the garbage collector paused.
-
-    CPython 3.11 can fail with "SystemError: AST constructor recursion depth
-    mismatch" when a collection runs finalizers in the middle of building the tree
-    (python/cpython#106905); a long test session full of kernels and sockets hit it.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return ast.parse(source)
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def method_bodies(answer: str) -> dict[str, str]:
     """The body source of each top-level function in an answer file, by name."""
-    tree = _parse(answer)
+    tree = parse(answer)
     lines = answer.splitlines()
     bodies = {}
     for node in tree.body:
@@ -61,7 +45,7 @@ def method_bodies(answer: str) -> dict[str, str]:
 
 def written_answers(answer: str) -> list[str]:
     """The ``WRITTEN_ANSWERS`` of an answer file (empty when it has none)."""
-    for node in _parse(answer).body:
+    for node in parse(answer).body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "WRITTEN_ANSWERS" for t in node.targets):
             return list(ast.literal_eval(node.value))
     return []

@@ -1,0 +1,1 @@
+"""Academic integrity: how alike the students' submissions of an assignment are (see :mod:`.similarity`)."""
