@@ -506,7 +506,6 @@ class _Explorer:
             f"Right: its loss (log scale) goes from {_number(losses[0])} to {_number(losses[-1])}."
         )
         self.image.value = self.live.png()
-        self.image.tooltip = self.description
         self.caption.value = _caption_html(self.description)
         self.message.value = ""
         self.image.layout.display = None

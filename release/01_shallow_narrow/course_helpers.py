@@ -277,11 +277,10 @@ class _Screen:
     def show(self, png: bytes, description: str) -> None:
         """Show a picture with its description in words, and hide the message.
 
-        The description is the caption above the picture and its tooltip (the ``title`` a
-        screen reader reads for it).
+        The description is the caption above the picture.  (Not also its tooltip: JupyterLab's
+        widget manager, jupyterlab_widgets 3.0.17, fails to draw an Image whose tooltip is set.)
         """
         self.image.value = png
-        self.image.tooltip = description
         self.description = description
         self.caption.value = _caption_html(description)
         self.text = ""
