@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+import psutil
 import pytest
 from hypothesis import settings
 
@@ -44,6 +45,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_sessionfinish() -> None:
     if _instructor_run is not None:
         _instructor_run.stop()
+
+
+def in_the_instructor_run(process: psutil.Process) -> bool:
+    """True when `process` belongs to the run as the instructor that goes on beside this suite.
+
+    Tests that look for the processes their grading left must not count (or kill) that run's.
+    """
+    if _instructor_run is None:
+        return False
+    try:
+        return any(parent.pid == _instructor_run.process.pid for parent in process.parents())
+    except Exception:  # noqa: BLE001 - gone meanwhile: not a process to count
+        return False
 
 
 @pytest.fixture(scope="session")

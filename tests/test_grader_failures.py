@@ -17,6 +17,7 @@ instructor's clone has) through the two commands instructors use:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -243,53 +244,35 @@ def test_a_killed_run_leaves_no_process_and_the_next_run_finishes(
         argv = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--create", "--force"]
     else:
         argv = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--workers", "2"]
-    # Orphans of the killed run become this process's children (a subreaper), so none escapes the count.
-    me = psutil.Process()
-    before = set(me.children(recursive=True))
-    alive: list[psutil.Process] = []
-    survivors: list[tuple[int, list[str]]] = []
-    _subreaper(True)
+    # The run is started below a subreaper of its own, which adopts its orphans and reports those that
+    # outlive it (not this process: the instructor's run grades beside us, its processes are not ours).
+    log = course.root / "killed-run.log"
+    watch = [sys.executable, str(Path(__file__).with_name("orphan_watch.py")), str(log), "--", *argv]
+    watcher = subprocess.Popen(watch, cwd=course.root, env=env, stdout=subprocess.PIPE, text=True)
     try:
-        proc = subprocess.Popen(argv, cwd=course.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        grader = psutil.Process(proc.pid)
-        try:
-            # Mid-run: a student's kernel is working (its sandbox exists).
-            while not _sandboxed_kernel_running(grader):
-                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                try:
-                    proc.wait(timeout=0.05)
-                except subprocess.TimeoutExpired:
-                    pass
-            proc.send_signal(signum)
-            proc.wait(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        left = [p for p in me.children(recursive=True) if p not in before]
-        assert left or signum != signal.SIGKILL, "the kill left no orphans to watch: was anything running?"
-        gone, alive = psutil.wait_procs(left, timeout=15)
-        survivors = [(p.pid, p.cmdline()[:4]) for p in alive if p.is_running()]
+        assert watcher.stdout is not None
+        grader = psutil.Process(int(watcher.stdout.readline()))
+        # Mid-run: a student's kernel is working (its sandbox exists).
+        while not _sandboxed_kernel_running(grader):
+            assert grader.is_running(), log.read_text()
+            try:
+                grader.wait(timeout=0.05)
+            except psutil.TimeoutExpired:
+                pass
+        grader.send_signal(signum)
+        report = json.loads(watcher.stdout.readline())
     finally:
-        _subreaper(False)
-    for p in alive:  # never leave them to the tests after this one
-        p.kill()
-    psutil.wait_procs(alive, timeout=15)
-    assert survivors == []
+        if watcher.poll() is None:
+            watcher.kill()
+        watcher.wait(timeout=120)
+    assert report["orphans"] or signum != signal.SIGKILL, "the kill left no orphans to watch: was anything running?"
+    assert report["survivors"] == [], log.read_text()
     if signum == signal.SIGHUP and not command.startswith("nbgrader"):
-        assert proc.returncode == 130
+        assert report["returncode"] == 130, log.read_text()
     done = course.autograde("--force") if command.startswith("nbgrader") else course.grade()
     assert done.returncode == 0, _log(done)
     for student in students:
         assert course.recorded(student) == FULL, student
-
-
-def _subreaper(on: bool) -> None:
-    """Make this process adopt (or stop adopting) the orphans of its descendants (Linux prctl)."""
-    import ctypes
-
-    pr_set_child_subreaper = 36
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, int(on), 0, 0, 0)
 
 
 def _sandboxed_kernel_running(process: psutil.Process) -> bool:
