@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from autograder.core import checks, probe
 from autograder.core.verdict import Verdict
 from autograder.course.submissions import fill_stubs
-from conftest import ASSIGNMENT, ROOT
+from conftest import ASSIGNMENT, ROOT, as_if_the_notebook_ran
 
 FORWARD, DLOSS, CURVE, SEED_RUN = (
     "shallow_narrow.forward",
@@ -306,7 +306,7 @@ def run(forward: str, dloss: str, check: str, student: str) -> Verdict:
     request = checks.make_request(check, ASSIGNMENT, student)
     with np.errstate(all="ignore"):  # a diverging run warns in the student's kernel, not here
         payload = json.loads(json.dumps(probe.collect(namespace, request)))
-    return checks.CHECKS[check].judge(request, payload)
+    return checks.CHECKS[check].judge(request, as_if_the_notebook_ran(request, payload))
 
 
 def assert_teaches(verdict: Verdict) -> None:
@@ -495,7 +495,8 @@ def run_everyone(forward: str, dloss: str, check: str, students: list[str]) -> l
     with np.errstate(all="ignore"):
         results = probe.collect(_namespace(forward, dloss), merged)["results"]
     judge = checks.CHECKS[check].judge
-    return [judge(r, {"results": results[i * size : (i + 1) * size]}) for i, r in enumerate(requests)]
+    shares = [{"results": results[i * size : (i + 1) * size]} for i in range(len(requests))]
+    return [judge(r, as_if_the_notebook_ran(r, share)) for r, share in zip(requests, shares)]
 
 
 def _implementations() -> dict[str, tuple[str, str, set[str], dict[str, set[str]]]]:

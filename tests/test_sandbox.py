@@ -398,6 +398,40 @@ def test_what_the_lifeline_starts_dies_with_its_starter() -> None:
             sleeper.kill()
 
 
+def test_a_command_that_drops_its_parent_death_signal_still_dies_with_the_grader() -> None:
+    """bwrap asks to die with its parent late, and asks again after changing its credentials (which
+    clears the request): a grader killed in those gaps used to leave bwrap and the kernel running.
+    Here the command drops the request for good; the lifeline still takes it down with the grader."""
+    marker = f"dropped-{uuid.uuid4().hex}"
+    drops = (
+        "import ctypes, signal, sys\n"
+        "ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)  # PR_SET_PDEATHSIG: none\n"
+        "print('dropped', flush=True)\n"
+        "signal.pause()\n"
+    )
+    starter = (
+        "import subprocess, sys\n"
+        "from autograder.kernels import sandbox\n"
+        "child = subprocess.Popen([*sandbox.lifeline(), sys.executable, '-c', sys.argv[1], sys.argv[2]],\n"
+        "                         stdout=subprocess.PIPE, text=True)\n"
+        "print(child.stdout.readline().strip(), flush=True)\n"
+        "child.wait()\n"
+    )
+    grader = subprocess.Popen([sys.executable, "-c", starter, drops, marker], stdout=subprocess.PIPE, text=True)
+    assert grader.stdout is not None
+    try:
+        assert grader.stdout.readline().strip() == "dropped"
+        started = [p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])]
+        assert len(started) >= 2  # the grader and the command (and the lifeline between them)
+    finally:
+        grader.kill()
+        grader.wait(timeout=60)
+    _, alive = psutil.wait_procs(started, timeout=15)
+    for p in alive:
+        p.kill()
+    assert alive == [], "the command outlived the grader"
+
+
 def test_an_interrupt_reaches_the_kernel_not_bwrap() -> None:
     argv = [*sandbox.lifeline(), sys.executable, "-c",
             "import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"]  # fmt: skip

@@ -37,7 +37,7 @@ from autograder.course.submissions import example_answer, submission_from_answer
 from autograder.integrity import similarity, views
 from autograder.integrity.normalise import normalise_code, normalise_text
 from autograder.nbgrader_plugins.cells import verdict_outputs
-from conftest import ASSIGNMENT, ROOT, solution_namespace
+from conftest import ASSIGNMENT, ROOT, run_the_training_cell, solution_namespace
 
 CORPUS = Path(__file__).parent / "similarity_corpus"
 NOTEBOOK = "shallow_narrow.ipynb"
@@ -77,10 +77,10 @@ def autograde_in_process(nb: nbformat.NotebookNode, student: str) -> nbformat.No
     For the corpus's own, trusted code only: it runs in this process.
     """
     graded = nbformat.from_dict(nb)
-    namespace = solution_namespace(graded)
     names = _checks_by_cell()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # diverging training runs of wrong answers
+        namespace = run_the_training_cell(solution_namespace(graded))
         for cell in graded.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "code" and not meta.get("solution") and meta.get("grade_id") in names:

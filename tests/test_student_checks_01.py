@@ -85,6 +85,14 @@ def seed_run() -> tuple[np.ndarray, np.ndarray]:
     return reference.train(run["init"], x, y, run["lr"], run["n_ep"])
 
 
+@pytest.fixture()
+def seed_data(helpers) -> tuple:
+    """The worked solution's data and values, as the training cell has them."""
+    run = reference.SEED_RUN
+    x, y = reference.gen_samples(run["n"], run["a"], run["sigma"])
+    return x, y, helpers.SeedRun(**helpers._WORKED_SOLUTION)
+
+
 def run_message(check, *args) -> str:
     with pytest.raises(AssertionError) as failure:
         check(*args)
@@ -93,10 +101,10 @@ def run_message(check, *args) -> str:
     return message
 
 
-def test_the_run_checks_pass_the_seed_run(helpers, seed_run, capsys) -> None:
+def test_the_run_checks_pass_the_seed_run(helpers, seed_run, seed_data, capsys) -> None:
     loss_log, weight_log = seed_run
     helpers.check_training_curve(loss_log, weight_log, 211)
-    helpers.check_seed_run(weight_log, expected=[-1.33116, -1.52546])
+    helpers.check_seed_run(weight_log, *seed_data)
     said = capsys.readouterr().out.splitlines()
     assert said == ["The loss goes down during training.", "The run ends where it should."]
     assert helpers.describe_run(loss_log, weight_log) == (
@@ -104,29 +112,29 @@ def test_the_run_checks_pass_the_seed_run(helpers, seed_run, capsys) -> None:
     )
 
 
-def test_the_run_checks_say_when_there_is_no_run(helpers) -> None:
-    for check, args in [(helpers.check_training_curve, (None, None, 211)), (helpers.check_seed_run, (None, [0, 0]))]:
+def test_the_run_checks_say_when_there_is_no_run(helpers, seed_data) -> None:
+    for check, args in [(helpers.check_training_curve, (None, None, 211)), (helpers.check_seed_run, (None, *seed_data))]:
         message = run_message(check, *args)
         assert message.startswith(NO_RUN) and "run it again" in message
 
 
-def test_the_run_checks_say_where_a_run_diverged(helpers, seed_run) -> None:
+def test_the_run_checks_say_where_a_run_diverged(helpers, seed_run, seed_data) -> None:
     loss_log, weight_log = (a.copy() for a in seed_run)
     loss_log[17:], weight_log[-1] = np.inf, [np.inf, -np.inf]
     curve = run_message(helpers.check_training_curve, loss_log, weight_log, 211)
     assert curve.startswith("training diverged: the loss became inf at epoch 17 of 211")
-    end = run_message(helpers.check_seed_run, weight_log, [-1.33116, -1.52546])
+    end = run_message(helpers.check_seed_run, weight_log, *seed_data)
     assert end.startswith("training diverged: the final weights are w1 = inf, w2 = -inf")
     for message in (curve, end):
         assert "check dloss_dw with its test above" in message
     assert helpers.describe_run(loss_log, weight_log).startswith("training diverged: the loss became inf at epoch 17")
 
 
-def test_the_run_checks_name_a_wrong_ending_or_shape(helpers, seed_run) -> None:
+def test_the_run_checks_name_a_wrong_ending_or_shape(helpers, seed_run, seed_data) -> None:
     loss_log, weight_log = seed_run
     up = run_message(helpers.check_training_curve, loss_log[::-1], weight_log, 211)
     assert up.startswith("the loss went up during training: 0.03403 -> 6.355")
     shapes = run_message(helpers.check_training_curve, loss_log, weight_log[:, 0], 211)
     assert shapes.startswith("the training run has shapes (211,) and (211,)")
-    elsewhere = run_message(helpers.check_seed_run, weight_log[:100], [-1.33116, -1.52546])
+    elsewhere = run_message(helpers.check_seed_run, weight_log[:100], *seed_data)
     assert elsewhere.startswith("the run ends at w1 = ") and "expected:     w1 = -1.33116, w2 = -1.52546" in elsewhere

@@ -60,6 +60,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..course.build import ROOT
+from ..course.options import CourseOptions
 from ..nbgrader_plugins.cells import UNPROTECTED_KEY, mark_unprotected
 from ..nbgrader_plugins.intake import INTAKE_KEY, Plan, Ungradable, choose_notebooks, plan_folder, prepare_notebook
 from ..upstream import default_steps, pool_processes
@@ -733,6 +734,8 @@ def grade(
     by_name = {s.name: s for s in todo}
 
     settings = _execute_settings(config)
+    # The workers see SecureExecute's settings only: give them the course's word on variants.
+    settings.setdefault("student_variants", assignment in CourseOptions(config=config).variants)
 
     def items() -> Iterator[Job | Outcome]:
         # Made one at a time, as workers free up: memory stays flat however large the class.

@@ -28,6 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .mistakes import GENERIC, Catalogue
+from .variants import Variant
 from .verdict import Verdict
 
 CHECK_CALL = re.compile(r"""run_check\(\s*["']([\w.]+)["']""")
@@ -43,14 +44,18 @@ class Check:
     name : str
         ``"<assignment topic>.<test>"``, as written in the test cell.
     make_request : callable
-        ``rng -> request``: the inputs, drawn from the grader's generator.
+        ``rng -> request``: the inputs, drawn from the grader's generator; ``(rng, values) -> request``
+        when `varies`.
     judge : callable
         ``(request, payload) -> Verdict``.
+    varies : bool
+        The inputs include the student's own values (the assignment's :attr:`Assignment.variant`).
     """
 
     name: str
-    make_request: Callable[[np.random.Generator], dict[str, Any]]
+    make_request: Callable[..., dict[str, Any]]
     judge: Callable[[dict[str, Any], dict[str, Any] | None], Verdict]
+    varies: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class Assignment:
         Every mistake its judges can name (its own and those of the models it uses).
     plot : callable, optional
         ``curves -> matplotlib Figure``: the feedback plot of a verdict's training records.
+    variant : Variant, optional
+        The values that may differ from student to student (where the course turns variants on).
     """
 
     name: str
@@ -76,11 +83,14 @@ class Assignment:
     checks: tuple[Check, ...]
     mistakes: Catalogue
     plot: Callable[[dict[str, Any]], Any] | None = None
+    variant: Variant | None = None
 
     def __post_init__(self) -> None:
         for check in self.checks:
             if not check.name.startswith(f"{self.topic}."):
                 raise ValueError(f"check {check.name!r} of {self.name} does not start with {self.topic!r}.")
+            if check.varies and self.variant is None:
+                raise ValueError(f"check {check.name!r} varies, but {self.name} defines no variant")
 
 
 ASSIGNMENTS_PACKAGE = "autograder.assignments"
@@ -127,6 +137,11 @@ def assignment_of(check: str) -> Assignment | None:
     return registry().get(check.split(".", 1)[0])
 
 
+def assignment_named(name: str) -> Assignment | None:
+    """The assignment whose nbgrader id is `name` (e.g. ``"01_shallow_narrow"``), or None."""
+    return next((a for a in registry().values() if a.name == name), None)
+
+
 def __getattr__(name: str) -> Any:
     # ``checks.CHECKS`` reads as a constant but is built on first use, so that an
     # assignment package can import this module while the registry imports it.
@@ -146,9 +161,23 @@ def checks_in(source: str) -> list[str]:
     return CHECK_CALL.findall(source)
 
 
-def make_request(name: str, assignment: str, student: str) -> dict[str, Any]:
-    """The request of check `name` for one student's submission of one assignment."""
+def make_request(name: str, assignment: str, student: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request of check `name` for one student's submission of one assignment.
+
+    Parameters
+    ----------
+    name : str
+        The check.
+    assignment, student : str
+        Whose inputs to draw (the seed of the request).
+    values : dict, optional
+        The student's own values (:func:`autograder.core.variants.values_for`), for a check that
+        `varies`; the worked solution's when not given.
+    """
     rng = np.random.default_rng(seed_for(assignment, student, name))
-    return all_checks()[name].make_request(rng)
-
-
+    check = all_checks()[name]
+    if not check.varies:
+        return check.make_request(rng)
+    owner = assignment_of(name)
+    assert owner is not None and owner.variant is not None  # Assignment.__post_init__ made sure
+    return check.make_request(rng, dict(values) if values else dict(owner.variant.default))

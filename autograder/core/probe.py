@@ -97,7 +97,10 @@ def collect(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any
         back), ``state`` (the object's attributes afterwards) or ``error``, and
         ``args_after``: each array argument as it is after the call (None for the
         others), so that the grader can see a function that changed its inputs.
-        ``{"missing": name}`` when the class or function is not defined.
+        ``{"missing": name}`` when the class or function is not defined.  With ``"globals":
+        [name, ...]`` in the request, also ``"globals"``: each of those notebook variables described
+        as a returned value is (``{"missing": true}`` when the notebook has none), e.g. the
+        result of the notebook's own training run.
     """
     import numpy as _np
 
@@ -126,7 +129,13 @@ def collect(namespace: dict[str, Any], request: dict[str, Any]) -> dict[str, Any
         if obj is not None:
             record["state"] = _state_of(obj, list(request.get("state", [])))
         results.append(record)
-    return {"results": results}
+    found: dict[str, Any] = {"results": results}
+    if request.get("globals"):
+        found["globals"] = {
+            name: _collect_value(namespace[name]) if name in namespace else {"missing": True}
+            for name in request["globals"]
+        }
+    return found
 
 
 def _emit_in_kernel(nonce: str, payload: dict[str, Any]) -> None:

@@ -8,6 +8,10 @@
   the student helpers the assignments share, in each assignment folder whose modules
   import it.  A notebook, and the grader's sandbox, sees its own folder only, so the
   folder carries the copy, and nbgrader releases it with the rest of the folder.
+- ``source/<assignment>/variant.json``: for an assignment with per-student values, their
+  ranges and whether the course turns them on (``c.CourseOptions.variants``), read by the
+  notebook (:mod:`autograder.core.variants`).  The worked solution's copy says "off": it
+  keeps the seed's values wherever it is opened.
 
 Staleness is judged on cell sources only: outputs (plots, timings) change from
 run to run and mean nothing here.  Every other generated file must match byte for byte.
@@ -101,6 +105,44 @@ def stale_shared_copies(assignment: str) -> list[str]:
     return [str(copy.relative_to(ROOT)) for copy in stale]
 
 
+def variant_spec(assignment: str, on: bool | None = None) -> str | None:
+    """The text of `assignment`'s :data:`~autograder.core.variants.SPEC_FILE`, or None when it has no variants.
+
+    `on`: whether variants are on (default: as the course's ``nbgrader_config.py`` says).
+    """
+    from ..core import checks, variants
+    from .options import course_options
+
+    owner = checks.assignment_named(assignment)
+    if owner is None or owner.variant is None:
+        return None
+    if on is None:
+        on = assignment in course_options(ROOT).variants
+    return variants.spec(owner.variant, assignment, on)
+
+
+def sync_variant(folder: Path, assignment: str, on: bool | None = None) -> None:
+    """Write (or remove) the variant spec of `assignment` in `folder`."""
+    from ..core.variants import SPEC_FILE
+
+    text = variant_spec(assignment, on)
+    path = folder / SPEC_FILE
+    if text is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_text(text)
+
+
+def stale_variant_spec(assignment: str) -> list[str]:
+    """The variant spec in source/<assignment>/ when it is not what a build would write."""
+    from ..core.variants import SPEC_FILE
+
+    path = SOURCE / assignment / SPEC_FILE
+    text = variant_spec(assignment)
+    current = path.read_text() if path.is_file() else None
+    return [] if current == text else [str(path.relative_to(ROOT))]
+
+
 def nbgrader(*args: str, root: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run a stock nbgrader command in a course folder.
 
@@ -166,6 +208,7 @@ def build_notebooks(assignment: str, timeout: int = 300) -> Path:
     if out_dir.exists():
         shutil.rmtree(out_dir)
     shutil.copytree(src_dir, out_dir, ignore=shutil.ignore_patterns("*.ipynb", "__pycache__", ".ipynb_checkpoints"))
+    sync_variant(out_dir, assignment, on=False)  # the worked solution keeps the seed's values
     for path in sorted(src_dir.glob("*.ipynb")):
         nb = worked_solution(nbformat.read(path, as_version=4))
         NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(out_dir)}}).execute()
@@ -181,6 +224,7 @@ def build(selected: list[str] | None = None) -> None:
         if needs_shared(SOURCE / assignment):
             print(f"[build] source/{assignment}/{SHARED.name}  (copy of source/{SHARED.name})")
         sync_shared(SOURCE / assignment)
+        sync_variant(SOURCE / assignment, assignment)
         print(f"[build] release/{assignment}  (nbgrader generate_assignment)")
         generate_release(assignment)
         print(f"[build] notebooks/{assignment}  (worked solution, executed)")
@@ -204,17 +248,25 @@ def stale_files(assignment: str) -> list[str]:
     The release is regenerated in a scratch course folder with its own gradebook,
     so checking never touches the real one.
     """
-    problems = stale_shared_copies(assignment)
+    from ..core.variants import SPEC_FILE
+
+    problems = stale_shared_copies(assignment) + stale_variant_spec(assignment)
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         fresh_source = scratch / "source" / assignment
         shutil.copytree(SOURCE / assignment, fresh_source)
         sync_shared(fresh_source)  # as `build` would: a stale copy in source/ is not the reference
+        sync_variant(fresh_source, assignment)
         fresh = generate_release(assignment, root=scratch, db_url=f"sqlite:///{scratch / 'gradebook.db'}")
         problems += _compare_folder(fresh, RELEASE / assignment, "release", compare_notebook=release_cells)
         for path in sorted(fresh_source.glob("*.py")):
             published = NOTEBOOKS / assignment / path.name
             if not published.exists() or published.read_bytes() != path.read_bytes():
+                problems.append(str(published.relative_to(ROOT)))
+        off = variant_spec(assignment, on=False)
+        if off is not None:
+            published = NOTEBOOKS / assignment / SPEC_FILE
+            if not published.is_file() or published.read_text() != off:
                 problems.append(str(published.relative_to(ROOT)))
     for path in sorted((SOURCE / assignment).glob("*.ipynb")):
         expected = cell_sources(worked_solution(nbformat.read(path, as_version=4)))

@@ -3,6 +3,7 @@
 Features that change what students or the class report see are opt-in per assignment::
 
     c.CourseOptions.similarity_in_report = ["01_shallow_narrow"]
+    c.CourseOptions.variants = ["01_shallow_narrow"]
 
 They live in the same file as nbgrader's settings so that an instructor has one place to
 look; nbgrader itself ignores a section it does not know.
@@ -25,6 +26,15 @@ class CourseOptions(Configurable):
         default_value=[],
         help="Assignments whose class report carries a similarity section (python -m autograder similarity "
         "works for every assignment; this only adds the section and its side-by-side pages to the report).",
+    ).tag(config=True)
+
+    variants = List(
+        Unicode(),
+        default_value=[],
+        help="Assignments where each student gets their own numbers (data, starting weights, learning rate), "
+        "drawn from their student id (autograder.core.variants).  Run `make build` after changing it: the "
+        "released folder tells the notebook.  The grader draws each submission's numbers from the id nbgrader "
+        "files it under, whatever the notebook says.",
     ).tag(config=True)
 
 

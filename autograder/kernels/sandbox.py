@@ -5,9 +5,10 @@ The kernel command is wrapped as::
     python -I -S -c <LIFELINE> <grader pid> bwrap <mounts, namespaces, env> -- \\
         env --default-signal=INT python -I -c <zygote.py> once <request>
 
-* the *lifeline* (:data:`LIFELINE`) makes bwrap die with the grader, even when
-  the grader is killed while the kernel is still being started, and lets bwrap
-  ignore the SIGINT of an interrupt (only the kernel should get it).
+* the *lifeline* (:data:`LIFELINE`) stays between the grader and bwrap: it kills
+  the sandbox when the grader dies, even when the grader is killed while the
+  kernel is still being started, and lets bwrap ignore the SIGINT of an
+  interrupt (only the kernel should get it).
 
 * ``bwrap`` (bubblewrap) builds a private mount tree (read-only ``/usr``, the
   Python installation and the virtualenv; nothing else of the host), a private
@@ -403,22 +404,88 @@ def bwrap_args(
     return args
 
 
-# Run by a fresh ``python -I -S`` between the grader and bwrap.  bwrap's
-# --die-with-parent asks the kernel (Linux) to kill bwrap when the grader dies,
-# but only from the moment bwrap asks: a grader killed between its fork and that
-# request leaves bwrap and the kernel running for good.  The lifeline asks first,
-# then checks that its parent is still the grader (else the grader is already
-# gone and it exits), so there is no such moment.  A signal ignored here stays
-# ignored across exec: bwrap ignores the SIGINT of an interrupt.
+# Run by a fresh ``python -I -S`` between the grader and bwrap, for the life of the kernel.
+#
+# bwrap's --die-with-parent asks Linux to kill bwrap when the grader dies, but only from
+# the moment bwrap asks, and bwrap asks again after changing its credentials (which
+# clears the request): a grader killed in either gap leaves bwrap and the kernel running
+# for good (seen: `nbgrader autograde` killed while a kernel started).  So the lifeline
+# stays between them:
+#
+# - it asks for SIGTERM when the grader dies, then checks that its parent is still the
+#   grader (else the grader is already gone and it exits): there is no gap;
+# - it is a subreaper: whatever bwrap leaves becomes its child, never init's;
+# - on SIGTERM (the grader died, or jupyter_client stops the kernel) it kills every child
+#   it has until none is left (killing the sandbox's first process kills its whole PID
+#   namespace), then goes;
+# - when bwrap ends by itself, it ends the same way (same exit status, same signal).
+#
+# A signal ignored here stays ignored across exec: bwrap ignores the SIGINT of an interrupt.
 LIFELINE = """\
 import ctypes, os, signal, sys
-PR_SET_PDEATHSIG = 1
-if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
     sys.exit("lifeline: prctl(PR_SET_PDEATHSIG) failed")
 if os.getppid() != int(sys.argv[1]):
     sys.exit("lifeline: the grader is gone")
+if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+    sys.exit("lifeline: prctl(PR_SET_CHILD_SUBREAPER) failed")
 signal.signal(signal.SIGINT, signal.SIG_IGN)
-os.execv(sys.argv[2], sys.argv[2:])
+
+def children():
+    me, found = os.getpid(), []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == me:
+                        found.append(int(name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+def kill_all():
+    while True:
+        left = children()
+        if not left:
+            return
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in left:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+def stop(signum, frame):
+    kill_all()
+    os._exit(128 + signal.SIGTERM)
+
+signal.signal(signal.SIGTERM, stop)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])  # a mask is inherited: the starter's may block it
+child = os.fork()
+if child == 0:
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        os.execv(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+while True:
+    pid, status = os.waitpid(-1, 0)
+    if pid == child:
+        break
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+kill_all()
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [os.WTERMSIG(status)])
+    os.kill(os.getpid(), os.WTERMSIG(status))
+os._exit(os.waitstatus_to_exitcode(status))
 """
 
 

@@ -52,8 +52,9 @@ from nbformat.v4 import new_notebook, new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, Type, Unicode, default
 
-from ..core import checks, probe
+from ..core import checks, probe, variants
 from ..core.verdict import Verdict
+from ..course.options import CourseOptions
 from ..kernels.sandbox import FIGURES_ENV, UNPROTECTED_NOTICE, SandboxUnavailable, require_isolation
 from ..upstream import ExecuteHooks
 from .cells import RESTART_HINT, GraderFailure, is_checked_test, mark_unprotected, unchecked_tests, verdict_outputs
@@ -120,6 +121,13 @@ class SecureExecute(ExecuteHooks, OutputCap, Execute):
         "logs, and every graded notebook (so its feedback) says, that grading ran unprotected.",
     ).tag(config=True)
 
+    student_variants = Bool(
+        None,
+        allow_none=True,
+        help="Whether each student's notebook runs on their own values, drawn from the id the submission is "
+        "filed under (autograder.core.variants). Default: as the course says, c.CourseOptions.variants.",
+    ).tag(config=True)
+
     def __init__(self, **kwargs: Any) -> None:
         explicit = "kernel_manager_class" in kwargs
         super().__init__(**kwargs)
@@ -131,6 +139,16 @@ class SecureExecute(ExecuteHooks, OutputCap, Execute):
         if not explicit:
             configured = self._configured("kernel_manager_class")
             self.kernel_manager_class = configured if configured is not None else _sandbox_manager_class()
+
+    def _student_values(self, student: str | None) -> dict[str, Any]:
+        """The submitting student's own values, where the assignment has variants (else {})."""
+        assignment = checks.assignment_named(self._assignment)
+        if assignment is None or assignment.variant is None:
+            return {}
+        on = self.student_variants
+        if on is None:
+            on = self._assignment in CourseOptions(config=self.config).variants
+        return variants.values_for(assignment.variant, self._assignment, student, on)
 
     def _configured(self, trait: str) -> Any:
         """The configured value of `trait` for this class or the nearest one it inherits from, else None."""
@@ -157,6 +175,7 @@ class SecureExecute(ExecuteHooks, OutputCap, Execute):
         info = resources.get("nbgrader", {})
         self._assignment = str(info.get("assignment", ""))
         self._student = str(info.get("student", "instructor"))
+        self._values = self._student_values(info.get("student"))  # no student (not nbgrader's run): the defaults
         source_dir = resources.get("metadata", {}).get("path") or os.getcwd()
         self._judged: set[int] = set()  # checked tests with a verdict (or a failure) of this run
         self._failed: set[int] = set()  # cells whose outputs say why they failed
@@ -305,7 +324,11 @@ class SecureExecute(ExecuteHooks, OutputCap, Execute):
         """Give a kernel manager this grader's sandbox settings and the kernel's environment."""
         # Given to this kernel only, not through os.environ: several notebooks may be graded
         # at once in one process (threads of a Dask worker).
-        km.extra_env = {FIGURES_ENV: "draw" if self.draw_figures else "skip"}
+        km.extra_env = {
+            FIGURES_ENV: "draw" if self.draw_figures else "skip",
+            # The notebook runs on the values the grader judges by, whatever the student typed.
+            **variants.kernel_env(self._student, self._values),
+        }
         for trait in ("bwrap", "allow_unsandboxed"):
             if km.has_trait(trait):
                 setattr(km, trait, getattr(self, trait))
@@ -454,7 +477,7 @@ class SecureExecute(ExecuteHooks, OutputCap, Execute):
         check = checks.CHECKS.get(name)
         if check is None:  # refused before the notebook ran; kept for a caller that skipped preprocess
             raise GraderFailure(f"test cell {index + 1} names {name!r}, which is not a registered check")
-        request = checks.make_request(name, self._assignment, self._student)
+        request = checks.make_request(name, self._assignment, self._student, self._values)
         code, nonce = probe.kernel_code(request)
         scratch = copy.deepcopy(cell)
         scratch.source = code

@@ -11,7 +11,7 @@ import functools
 import os
 import sys
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,6 +29,7 @@ from course_helpers import (
     _show,
     gen_samples,
     set_seed,
+    variant_values,
     xkcd_style,
 )
 
@@ -37,6 +38,44 @@ def _diverged_at(loss_log: np.ndarray) -> int | None:
     """The first epoch whose loss is inf or nan; None when the whole run stays finite."""
     bad = np.flatnonzero(~np.isfinite(np.asarray(loss_log, dtype=float)))
     return int(bad[0]) if bad.size else None
+
+
+class SeedRun(NamedTuple):
+    """The values of the training run of section 3 (:func:`my_seed_run`)."""
+
+    a: float
+    sigma: float
+    w1: float
+    w2: float
+    lr: float
+    seed: int
+    n: int = 73
+    n_epochs: int = 211
+
+
+_WORKED_SOLUTION = {"a": 2.0, "sigma": 0.2, "w1": 1.4, "w2": -1.6, "lr": 0.02, "seed": SEED}
+"""The worked solution's run (where the assignment folder says nothing else)."""
+
+
+def my_seed_run(student_id: str = "") -> SeedRun:
+    """Your values for the training run of section 3, printed, and returned.
+
+    Parameters
+    ----------
+    student_id : str, optional
+        Your student id, when you work without a hub (see ``variant_values``).
+
+    Returns
+    -------
+    SeedRun
+        The slope and noise of the data, its seed, the starting weights and the learning rate.
+    """
+    values, whose = variant_values(student_id)
+    run = SeedRun(**{**_WORKED_SOLUTION, **values})
+    print(f"Training run with {whose}:")
+    print(f"  data: {run.n} samples of y = {run.a} x + noise (sigma {run.sigma}), seed {run.seed}")
+    print(f"  start: w1 = {run.w1}, w2 = {run.w2}; learning rate {run.lr}; {run.n_epochs} epochs")
+    return run
 
 
 def describe_run(loss_log: np.ndarray, weight_log: np.ndarray) -> str:
@@ -385,16 +424,32 @@ def check_training_curve(loss_log: Any, weight_log: Any, n_epochs: int) -> None:
     print("The loss goes down during training.")
 
 
+def _descend_numerically(w1: float, w2: float, x: np.ndarray, y: np.ndarray, lr: float, n_epochs: int) -> np.ndarray:
+    """Where gradient descent on the loss of section 1 ends, with finite-difference slopes.
+
+    The slopes come from the loss alone (as in the gradient test above), so this tells where
+    your run should end without showing the formula of section 2.
+    """
+    h = 1e-6
+    for _ in range(n_epochs):
+        d1 = (_mse(w1 + h, w2, x, y) - _mse(w1 - h, w2, x, y)) / (2 * h)
+        d2 = (_mse(w1, w2 + h, x, y) - _mse(w1, w2 - h, x, y)) / (2 * h)
+        w1, w2 = w1 - lr * d1, w2 - lr * d2
+    return np.array([w1, w2])
+
+
 @_self_check
-def check_seed_run(weight_log: Any, expected: list[float]) -> None:
+def check_seed_run(weight_log: Any, x_train: Any, y_train: Any, run: SeedRun) -> None:
     """Check where the training run of the cell above ends.
 
     Parameters
     ----------
     weight_log : numpy.ndarray or None
         The weights after each epoch (None when the training cell failed).
-    expected : list of float
-        Where the run should end, ``[w1, w2]``.
+    x_train, y_train : numpy.ndarray
+        The data it trained on.
+    run : SeedRun
+        Its values (:func:`my_seed_run`).
 
     Raises
     ------
@@ -408,6 +463,8 @@ def check_seed_run(weight_log: Any, expected: list[float]) -> None:
     )
     w1, w2 = weight_log[-1]
     assert np.isfinite(w1) and np.isfinite(w2), _diverged(f"the final weights are w1 = {w1}, w2 = {w2}")
+    x, y = np.asarray(x_train, dtype=float), np.asarray(y_train, dtype=float)
+    expected = _descend_numerically(run.w1, run.w2, x, y, run.lr, run.n_epochs)
     assert np.allclose([w1, w2], expected, atol=1e-4), (
         f"the run ends at w1 = {w1:.5f}, w2 = {w2:.5f}, not where it should\n"
         f"  expected:     w1 = {expected[0]:.5f}, w2 = {expected[1]:.5f}\n"

@@ -91,6 +91,78 @@ def gen_samples(n: int, a: float, sigma: float) -> tuple[np.ndarray, np.ndarray]
     return x, y
 
 
+# -- your own numbers ------------------------------------------------------------------------------
+
+_VARIANT_FILE = "variant.json"
+"""Written into the assignment folder when it is built: the ranges of your values, and whether your course uses them."""
+
+_VARIANT_ENV = "AUTOGRADER_VARIANT"
+"""Set by the grader while it runs your notebook: the values it judges your run by."""
+
+_chosen_values: dict[str, Any] | None = None
+"""The values :func:`variant_values` gave last (the instructor's own notebook checks its run with them)."""
+
+
+def _unit(assignment: str, student: str, name: str) -> float:
+    """A number in [0, 1) fixed by the assignment, your id and the value's name (as the grader draws it)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{assignment}\0{student}\0{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def variant_values(student_id: str = "") -> tuple[dict[str, Any], str]:
+    """Your values for this assignment's runs, and a sentence saying whose they are.
+
+    Where the course gives every student their own numbers, they are drawn from your student
+    id: on a JupyterHub, your user name; elsewhere, the id you type (the grader always uses
+    the id your submission is filed under).  Elsewhere everyone gets the worked solution's.
+
+    Parameters
+    ----------
+    student_id : str, optional
+        Your student id, when you work without a hub.
+
+    Returns
+    -------
+    values : dict
+        The values by name (``"seed"`` is the seed of your data).
+    whose : str
+        Whose values they are, to print.
+    """
+    global _chosen_values
+    import json
+
+    try:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), _VARIANT_FILE)) as f:
+            spec = json.load(f)
+    except (OSError, ValueError):
+        spec = None
+    graded = os.environ.get(_VARIANT_ENV)
+    hub_user = os.environ.get("JUPYTERHUB_USER", "").strip()
+    student = hub_user or str(student_id).strip()
+    if graded:
+        given = json.loads(graded)
+        values, whose = dict(given["values"]), f"the values of student {given.get('student')} (set by the grader)"
+    elif spec is None or not spec.get("on"):
+        values, whose = dict(spec["default"]) if spec else {}, "the course's values (the same for everyone)"
+    elif not student:
+        values = dict(spec["default"])
+        whose = "the worked solution's values: type your student id in STUDENT_ID to get your own"
+    else:
+        values = dict(spec["default"])
+        for name, (low, high, digits) in sorted(spec["ranges"].items()):
+            values[name] = round(low + (high - low) * _unit(spec["assignment"], student, name), digits)
+        if "seed" in values:
+            values["seed"] = int(_unit(spec["assignment"], student, "seed") * 2**31)
+        source = "your hub user name" if hub_user else "the id you typed"
+        whose = f"your own values (student {student}, from {source})"
+        if hub_user and student_id and str(student_id).strip() != hub_user:
+            whose += f"; the STUDENT_ID you typed ({str(student_id).strip()}) is not used on the hub"
+    _chosen_values = values
+    return values, whose
+
+
 # -- figures ----------------------------------------------------------------------------------------
 
 

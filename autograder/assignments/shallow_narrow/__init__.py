@@ -22,4 +22,5 @@ ASSIGNMENT = Assignment(
     checks=tuple(inputs.CHECKS),
     mistakes=Catalogue.union("01_shallow_narrow", GENERIC, shallow_mistakes.MISTAKES),
     plot=training_figure,
+    variant=inputs.VARIANT,
 )

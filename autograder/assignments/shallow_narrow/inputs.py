@@ -15,6 +15,7 @@ import numpy as np
 from ...models import shallow as reference
 from . import judges as judge
 from ...core.checks import Check
+from ...core.variants import Variant
 
 
 def _weights(rng: np.random.Generator, signs: tuple[int, int]) -> list[float]:
@@ -82,18 +83,36 @@ def _train_request(rng: np.random.Generator) -> dict[str, Any]:
     return {**MODEL, "method": "train", "returns": "tuple", "cases": cases}
 
 
-def _seed_run_request(rng: np.random.Generator) -> dict[str, Any]:
+VARIANT = Variant(
+    default={
+        "a": reference.SEED_RUN["a"],
+        "sigma": reference.SEED_RUN["sigma"],
+        "w1": reference.SEED_RUN["init"][0],
+        "w2": reference.SEED_RUN["init"][1],
+        "lr": reference.SEED_RUN["lr"],
+        "seed": reference.SEED,
+    },
+    # Inside these ranges every run tells the section's story (tests/test_variants.py sweeps them): the
+    # product starts with the wrong sign, w1 (the smaller weight) crosses zero on a plateau, and the run
+    # ends at the data's best fit within the same 211 epochs.
+    ranges={"a": (1.6, 2.4, 2), "sigma": (0.15, 0.25, 2), "w1": (1.2, 1.5, 2), "w2": (-1.9, -1.6, 2),
+            "lr": (0.016, 0.024, 3)},
+)  # fmt: skip
+"""Each student's own seed run, where the course turns variants on (the worked solution's values elsewhere)."""
+
+
+def _seed_run_request(rng: np.random.Generator, values: dict[str, Any]) -> dict[str, Any]:
+    """The training cell's run on the student's values; and the notebook's own run, to compare with it."""
     run = reference.SEED_RUN
-    x, y = reference.gen_samples(run["n"], run["a"], run["sigma"])
-    case = {"init": list(run["init"]), "args": [x.tolist(), y.tolist(), run["lr"], run["n_ep"]]}
-    return {**MODEL, "method": "train", "returns": "tuple", "cases": [case]}
+    x, y = reference.gen_samples(run["n"], values["a"], values["sigma"], seed=values["seed"])
+    case = {"init": [values["w1"], values["w2"]], "args": [x.tolist(), y.tolist(), values["lr"], run["n_ep"]]}
+    return {**MODEL, "method": "train", "returns": "tuple", "cases": [case], "globals": ["weight_log"],
+            "values": values}  # fmt: skip
 
 
 CHECKS = [
     Check("shallow_narrow.forward", _forward_request, judge.judge_forward),
     Check("shallow_narrow.dloss_dw", _gradient_request, judge.judge_dloss_dw),
     Check("shallow_narrow.training_curve", _train_request, judge.judge_train),
-    Check("shallow_narrow.seed_run", _seed_run_request, judge.judge_final_weights),
+    Check("shallow_narrow.seed_run", _seed_run_request, judge.judge_final_weights, varies=True),
 ]
-
-

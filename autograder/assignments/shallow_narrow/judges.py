@@ -469,6 +469,11 @@ def judge_final_weights(request: dict[str, Any], payload: dict[str, Any] | None)
     curves = _curves(*records)
     final, ref_final = weights[-1], ref_weights[-1]
     if close(final, ref_final, TRAIN_RTOL, 1.0) and np.isclose(loss[-1], ref_loss[-1], rtol=TRAIN_RTOL):
+        not_own = _not_the_notebook_s_own_run(request, payload, ref_final)  # type: ignore[arg-type]
+        if not_own:
+            verdict = fail(not_own)
+            verdict.curves = curves
+            return verdict
         return Verdict(
             1.0,
             f"The seed run ends at w1 = {final[0]:.5f}, w2 = {final[1]:.5f} with loss {loss[-1]:.7f}, as it should.",
@@ -484,3 +489,44 @@ def judge_final_weights(request: dict[str, Any], payload: dict[str, Any] | None)
     verdict = fail(f"{where} {_fault_location(case, loss, weights)}")
     verdict.curves = curves
     return verdict
+
+
+def _your_values(values: dict[str, Any]) -> str:
+    """The run's values as the training cell prints them."""
+    if not values:
+        return "the values of the training cell"
+    return (
+        f"slope a = {values['a']}, noise sigma = {values['sigma']}, start w1 = {values['w1']}, "
+        f"w2 = {values['w2']}, learning rate {values['lr']}, seed {values['seed']}"
+    )
+
+
+def _not_the_notebook_s_own_run(request: dict[str, Any], payload: dict[str, Any], ref_final: np.ndarray) -> str | None:
+    """Why the notebook's own training run (its `weight_log`) is not the run on the student's values, or None.
+
+    The grader trained the student's class on the student's values itself (above); here it looks at
+    what the notebook's training cell left: numbers typed in, or copied from another notebook, do not
+    end where a run on this student's values ends.  (A grader that draws every student's values from
+    their id: ``c.CourseOptions.variants``.)
+    """
+    if "globals" not in request:
+        return None
+    found = payload.get("globals")
+    record = found.get("weight_log") if isinstance(found, dict) else None
+    own = values(record) if isinstance(record, dict) else None
+    n_ep = request["cases"][0]["args"][3]
+    yours = _your_values(request.get("values", {}))
+    if own is None or own.ndim != 2 or own.shape[0] != n_ep or own.shape[1] != 2:
+        shape = "missing" if own is None else f"of shape {own.shape}, not ({n_ep}, 2)"
+        return (
+            f"Your `train` is right, but the notebook's own run is {shape}: `weight_log` should hold the weights "
+            "of every epoch of the training cell's run. Run the training cell unchanged, then this test."
+        )
+    if close(own[-1], ref_final, TRAIN_RTOL, 1.0):
+        return None
+    return (
+        f"Your `train` is right, but the notebook's own run (`weight_log` of the training cell) ends at "
+        f"w1 = {own[-1][0]:.5g}, w2 = {own[-1][1]:.5g}, not where a run on your values ends ({yours}). "
+        "Run the training cell unchanged, with the values it prints for you: numbers typed in, or taken from "
+        "another notebook, do not fit your values."
+    )
