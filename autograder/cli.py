@@ -260,9 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         from .batch.parallel import GradingInterrupted, grade
         from .kernels.sandbox import SandboxUnavailable
 
-        # A closed terminal (SIGHUP) or a polite kill (SIGTERM) stops the run as Ctrl-C does: workers,
-        # zygotes and kernels stop, what was recorded stays.
-        for signum in (signal.SIGHUP, signal.SIGTERM):
+        # Ctrl-C, a closed terminal (SIGHUP) or a polite kill (SIGTERM) stops the run: workers, zygotes
+        # and kernels stop, what was recorded stays.
+        for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
             signal.signal(signum, _interrupt)
         try:
             summary = grade(
@@ -293,8 +293,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _interrupt(signum: int, _frame: object) -> None:
-    """Turn SIGHUP or SIGTERM into the KeyboardInterrupt that grading handles."""
-    raise KeyboardInterrupt(signal.Signals(signum).name)
+    """Turn SIGINT, SIGHUP or SIGTERM into the stop that grading handles."""
+    from .batch.parallel import request_stop
+
+    request_stop()
 
 
 def _positive(text: str) -> int:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import psutil
 import pytest
 from hypothesis import settings
@@ -173,42 +174,57 @@ def solution_namespace(nb) -> dict:
     return namespace
 
 
-def as_if_the_notebook_ran(request: dict, payload: dict) -> dict:
-    """`payload` with the notebook variables a check reads (``"globals"``), as the notebook would leave them.
+_NOTEBOOK_RUNS: dict = {}
+"""The runs :func:`as_if_the_notebook_ran` made, by the caller's key for the code and the run."""
 
-    The seed-run check also reads the notebook's own run (``weight_log`` of the training cell). Tests
-    that probe a class without running a notebook stand in for that cell: it trains the same class on
-    the same values as the check's case, so its ``weight_log`` is the weight records the probe got back.
+
+def as_if_the_notebook_ran(request: dict, payload: dict, namespace: dict, key: object = None) -> dict:
+    """`payload` with the notebook's own run (``"globals"``), as the notebook's training cell would leave it.
+
+    The seed-run check of 01 and the training check of 03 also read the training cell's run
+    (``weight_log``). Tests that probe a class without running its notebook stand in for that cell:
+    it trains the class in `namespace` on the run the request describes (``"own_run"``), as the
+    cell would on the student's values.  A class that fails to train leaves no run, as there.
+    `key` names the code in `namespace` (for sweeps: a run is made once per code and run).
     """
-    if not request.get("globals"):
+    import json
+
+    from autograder.core import probe
+
+    run = request.get("own_run")
+    if not request.get("globals") or run is None:
         return payload
-    results = payload.get("results") or [{}]
-    items = (results[0].get("out") or {}).get("items") or []
-    ran = {"weight_log": items[1] if len(items) == 2 else {"missing": True}}
+    cached = (key, json.dumps(run, sort_keys=True)) if key is not None else None
+    ran = _NOTEBOOK_RUNS.get(cached) if cached else None
+    if ran is None:
+        try:
+            model = namespace[request["class"]](list(run["init"]))
+            args = [np.array(a, dtype=float) if isinstance(a, list) else a for a in run["args"]]
+            with np.errstate(all="ignore"):
+                _, weight_log = model.train(*args)
+            ran = probe._collect_value(weight_log)
+        except Exception:  # noqa: BLE001 - a wrong class: the training cell fails
+            ran = {"missing": True}
+        if cached:
+            _NOTEBOOK_RUNS[cached] = ran
     found = dict(payload.get("globals") or {})
     for name in request["globals"]:
         if found.get(name, {"missing": True}) == {"missing": True}:  # not defined where the class was probed
-            found[name] = ran.get(name, {"missing": True})
+            found[name] = ran if name == "weight_log" else {"missing": True}
     return {**payload, "globals": found}
 
 
-def run_the_training_cell(namespace: dict) -> dict:
-    """`namespace` after 01's training cell on the worked solution's values (its ``weight_log``).
+def judge_as_in_the_notebook(name: str, namespace: dict, assignment: str, student: str):
+    """:func:`autograder.core.in_process.judge_in_process`, with the training cell's run in the notebook.
 
-    For harnesses that run a notebook's solution cells without the notebook: the seed-run
-    check also reads the notebook's own run.  A class that fails to train leaves no run, as there.
+    For harnesses that run a notebook's solution cells only (see :func:`as_if_the_notebook_ran`).
     """
-    from autograder.assignments.shallow_narrow.inputs import VARIANT
-    from autograder.models import shallow
+    from autograder.core import checks, probe
 
-    values, run = VARIANT.default, shallow.SEED_RUN
-    x, y = shallow.gen_samples(run["n"], values["a"], values["sigma"], seed=values["seed"])
-    try:
-        model = namespace["ShallowNarrowExercise"]([values["w1"], values["w2"]])
-        namespace["loss_log"], namespace["weight_log"] = model.train(x, y, values["lr"], run["n_ep"])
-    except Exception:  # noqa: BLE001 - a wrong class: the training cell fails, the check says so
-        namespace["loss_log"] = namespace["weight_log"] = None
-    return namespace
+    request = checks.make_request(name, assignment, student)
+    with np.errstate(all="ignore"):
+        payload = as_if_the_notebook_ran(request, probe.collect(namespace, request), namespace)
+    return checks.CHECKS[name].judge(request, payload)
 
 
 def example_submission(assignment: str, notebook: str, student: str):

@@ -28,7 +28,7 @@ from autograder.assignments.depth import reference as ref
 from autograder.core import checks, probe
 from autograder.core.verdict import Verdict
 from autograder.course.submissions import fill_stubs
-from conftest import ROOT
+from conftest import ROOT, as_if_the_notebook_ran
 from series import DEPTH
 
 ASSIGNMENT = DEPTH.name
@@ -398,6 +398,7 @@ def run(implementation: Implementation, check: str, student: str) -> Verdict:
     the_request = request(check, student)
     with np.errstate(all="ignore"):  # nan, overflow and logarithms of negatives warn in the student's kernel
         payload = json.loads(json.dumps(probe.collect(namespace(implementation), the_request)))
+        payload = as_if_the_notebook_ran(the_request, payload, namespace(implementation), implementation)
         return checks.CHECKS[check].judge(the_request, payload)
 
 
@@ -416,7 +417,9 @@ def run_everyone(implementation: Implementation, check: str, students: list[str]
     with np.errstate(all="ignore"):
         results = probe.collect(namespace(implementation), merged)["results"]
         judge = checks.CHECKS[check].judge
-        return [judge(r, {"results": results[i * size : (i + 1) * size]}) for i, r in enumerate(requests)]
+        shares = [{"results": results[i * size : (i + 1) * size]} for i in range(len(requests))]
+        ran = namespace(implementation)
+        return [judge(r, as_if_the_notebook_ran(r, share, ran, implementation)) for r, share in zip(requests, shares)]
 
 
 def outcome(verdict: Verdict) -> tuple[float, frozenset[str]]:

@@ -306,7 +306,7 @@ def run(forward: str, dloss: str, check: str, student: str) -> Verdict:
     request = checks.make_request(check, ASSIGNMENT, student)
     with np.errstate(all="ignore"):  # a diverging run warns in the student's kernel, not here
         payload = json.loads(json.dumps(probe.collect(namespace, request)))
-    return checks.CHECKS[check].judge(request, as_if_the_notebook_ran(request, payload))
+    return checks.CHECKS[check].judge(request, as_if_the_notebook_ran(request, payload, namespace, (forward, dloss)))
 
 
 def assert_teaches(verdict: Verdict) -> None:
@@ -496,7 +496,8 @@ def run_everyone(forward: str, dloss: str, check: str, students: list[str]) -> l
         results = probe.collect(_namespace(forward, dloss), merged)["results"]
     judge = checks.CHECKS[check].judge
     shares = [{"results": results[i * size : (i + 1) * size]} for i in range(len(requests))]
-    return [judge(r, as_if_the_notebook_ran(r, share)) for r, share in zip(requests, shares)]
+    namespace = _namespace(forward, dloss)
+    return [judge(r, as_if_the_notebook_ran(r, share, namespace, (forward, dloss))) for r, share in zip(requests, shares)]
 
 
 def _implementations() -> dict[str, tuple[str, str, set[str], dict[str, set[str]]]]:

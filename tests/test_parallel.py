@@ -198,6 +198,24 @@ def test_ctrl_c_stops_the_workers_and_their_kernels_and_keeps_what_was_recorded(
     assert f"{ASSIGNMENT}/{recorded[0]}" in state  # the next run skips what this one recorded
 
 
+def test_a_stop_whose_exception_python_dropped_still_stops_the_run(batch: Course, monkeypatch) -> None:
+    # A signal handler's KeyboardInterrupt that lands in a weakref callback is printed and dropped by
+    # Python (seen with SIGHUP: the run went on to the end). The stop it asked for must still stop the run.
+    monkeypatch.setenv("SHALLOW_NARROW_DB_URL", batch.db_url)
+    recorded = []
+    real_record = parallel._record
+
+    def record_then_ask_to_stop(api, assignment, student):
+        parallel.STOP.set()  # as request_stop() does, minus the exception (dropped)
+        recorded.append(student)
+        return real_record(api, assignment, student)
+
+    monkeypatch.setattr(parallel, "_record", record_then_ask_to_stop)
+    with pytest.raises(parallel.GradingInterrupted) as stop:
+        parallel.grade(ASSIGNMENT, root=batch.root, workers=2, force=True, progress=False)
+    assert stop.value.summary.graded == recorded and len(recorded) < len(STUDENTS)
+
+
 def test_a_mistyped_assignment_is_an_error_naming_the_real_ones(batch: Course) -> None:
     with pytest.raises(ValueError, match=r"no assignment '01_shalow_narrow'.*01_shallow_narrow"):
         parallel.grade("01_shalow_narrow", root=batch.root, progress=False)

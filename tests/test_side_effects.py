@@ -74,10 +74,10 @@ def test_changing_an_input_array_loses_the_test_and_says_what_changed(
     request = checks.make_request(name, assignment.name, "side-effects")
     check = checks.all_checks()[name]
     with np.errstate(all="ignore"):
-        right = check.judge(request, as_if_the_notebook_ran(request, probe.collect(namespace, request)))
+        right = check.judge(request, as_if_the_notebook_ran(request, probe.collect(namespace, request), namespace))
         assert right.passed, right.message  # the solution itself passes
-        spoiled = probe.collect(_mutating(namespace, request), request)
-        verdict = check.judge(request, as_if_the_notebook_ran(request, spoiled))
+        spoiling = _mutating(namespace, request)
+        verdict = check.judge(request, as_if_the_notebook_ran(request, probe.collect(spoiling, request), spoiling))
     assert not verdict.passed and "changes_its_input" in verdict.mistakes, verdict.message
     assert "changed an array it was given" in verdict.message and "argument changed" in verdict.message
 

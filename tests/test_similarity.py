@@ -30,14 +30,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.core import checks
-from autograder.core.in_process import judge_in_process
 from autograder.core.mistakes import NOT_IMPLEMENTED
 from autograder.core.verdict import Verdict, fail
 from autograder.course.submissions import example_answer, submission_from_answer
 from autograder.integrity import similarity, views
 from autograder.integrity.normalise import normalise_code, normalise_text
 from autograder.nbgrader_plugins.cells import verdict_outputs
-from conftest import ASSIGNMENT, ROOT, run_the_training_cell, solution_namespace
+from conftest import ASSIGNMENT, ROOT, judge_as_in_the_notebook, solution_namespace
 
 CORPUS = Path(__file__).parent / "similarity_corpus"
 NOTEBOOK = "shallow_narrow.ipynb"
@@ -80,14 +79,14 @@ def autograde_in_process(nb: nbformat.NotebookNode, student: str) -> nbformat.No
     names = _checks_by_cell()
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # diverging training runs of wrong answers
-        namespace = run_the_training_cell(solution_namespace(graded))
+        namespace = solution_namespace(graded)
         for cell in graded.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type == "code" and not meta.get("solution") and meta.get("grade_id") in names:
                 cell.outputs = [
                     output
                     for name in names[meta["grade_id"]]
-                    for output in verdict_outputs(name, judge_in_process(name, namespace, ASSIGNMENT, student))
+                    for output in verdict_outputs(name, judge_as_in_the_notebook(name, namespace, ASSIGNMENT, student))
                 ]
     return graded
 

@@ -1,4 +1,4 @@
-"""Per-student variants: each student's own numbers for 01's training run, drawn from their id.
+"""Per-student variants: each student's own numbers for the training runs of 01 and 03, drawn from their id.
 
 The grader draws a student's values from the id the submission is filed under
 (:mod:`autograder.core.variants`); the notebook draws them with the shipped helpers
@@ -22,8 +22,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from traitlets.config import Config
 
+from autograder.assignments.depth import inputs as depth_inputs
+from autograder.assignments.depth import reference as depth_reference
 from autograder.assignments.shallow_narrow.inputs import VARIANT
-from autograder.core import checks, variants
+from autograder.core import checks, probe, variants
 from autograder.course import build
 from autograder.models import shallow as reference
 from autograder.nbgrader_plugins.secure_execute import SecureExecute
@@ -31,6 +33,9 @@ from conftest import ASSIGNMENT, FULL_MARKS, ROOT, example_submission, verdict_m
 from test_grader_failures import FullCourse, new_course
 
 NOTEBOOK = "shallow_narrow.ipynb"
+DEPTH = "03_depth_and_init"
+WITH_VARIANTS = [ASSIGNMENT, DEPTH]
+"""The assignments that offer variants (02's checks draw every student's inputs already; it has no run to copy)."""
 STUDENTS = [f"s{i:03d}" for i in range(300)] + ["Zoë O'Brien", "jdoe7", "a/b;c", "名前", "x" * 200]
 """Student ids of a large class, and some with odd characters."""
 
@@ -42,25 +47,45 @@ def _values(student: str, on: bool = True) -> dict:
 # -- the notebook's helpers and the grader agree ---------------------------------------------------
 
 
-@pytest.fixture()
-def notebook_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """``course_helpers`` as a released folder with variants on has it (no hub, not graded)."""
-    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
-    monkeypatch.delenv(variants.ENV, raising=False)
-    shutil.copy(ROOT / "source" / "course_helpers.py", tmp_path / "course_helpers.py")
-    (tmp_path / variants.SPEC_FILE).write_text(build.variant_spec(ASSIGNMENT, on=True))
-    spec = importlib.util.spec_from_file_location("variant_course_helpers", tmp_path / "course_helpers.py")
+def _helpers_in(folder: Path, assignment: str, on: bool = True):
+    """``course_helpers`` as a released folder of `assignment` has it."""
+    shutil.copy(ROOT / "source" / "course_helpers.py", folder / "course_helpers.py")
+    (folder / variants.SPEC_FILE).write_text(build.variant_spec(assignment, on=on))
+    spec = importlib.util.spec_from_file_location(f"variant_course_helpers_{assignment}", folder / "course_helpers.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.folder = tmp_path
+    module.folder = folder
     return module
 
 
-def test_the_grader_and_the_notebook_agree_on_every_student_s_values(notebook_helpers) -> None:
+@pytest.fixture()
+def notebook_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``course_helpers`` as 01's released folder with variants on has it (no hub, not graded)."""
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    monkeypatch.delenv(variants.ENV, raising=False)
+    return _helpers_in(tmp_path, ASSIGNMENT)
+
+
+@pytest.mark.parametrize("assignment", WITH_VARIANTS)
+def test_the_grader_and_the_notebook_agree_on_every_student_s_values(
+    assignment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    monkeypatch.delenv(variants.ENV, raising=False)
+    helpers = _helpers_in(tmp_path, assignment)
+    variant = checks.assignment_named(assignment).variant
     for student in STUDENTS:
-        values, whose = notebook_helpers.variant_values(student)
-        assert values == _values(student), student
+        values, whose = helpers.variant_values(student)
+        assert values == variants.values_for(variant, assignment, student, True), student
         assert f"your own values (student {student}, from the id you typed)" == whose
+
+
+def test_only_01_and_03_offer_variants() -> None:
+    offering = sorted(a.name for a in checks.registry().values() if a.variant is not None)
+    assert offering == WITH_VARIANTS
+    for assignment in build.assignments():
+        spec = ROOT / "source" / assignment / variants.SPEC_FILE
+        assert spec.is_file() == (assignment in WITH_VARIANTS), assignment
 
 
 def test_on_a_hub_the_user_name_decides_and_the_grader_s_word_beats_both(notebook_helpers, monkeypatch) -> None:
@@ -128,6 +153,40 @@ def test_every_student_s_run_teaches_the_lesson_of_the_section() -> None:
         fall = -np.diff(np.log(loss))
         at = crossing[0]
         assert fall[at - 3 : at + 3].mean() < fall[:5].mean() / 2, student
+
+
+def test_every_student_s_depth_runs_teach_the_lesson_of_section_3() -> None:
+    """Depth 10 reaches the threshold within 100 epochs; depth 1 takes five times as long or more."""
+    run, variant = depth_inputs.NOTEBOOK_RUN, depth_inputs.VARIANT
+    for student in [*STUDENTS, None]:
+        v = variants.values_for(variant, DEPTH, student, True) if student else variant.default
+        x, y = reference.gen_samples(run["n"], v["a"], v["sigma"], seed=v["seed"])
+        epochs = {}
+        for depth in (1, 10):
+            loss, _ = depth_reference.train(np.full(depth, run["init"]), x, y, run["lr"], run["n_ep"])
+            assert len(loss) == run["n_ep"] and loss[-1] < loss[0], (student, depth)
+            epochs[depth] = depth_reference.convergence_epoch(loss)
+        assert epochs[10] is not None and epochs[10] <= 100, (student, epochs)
+        assert epochs[1] is None or epochs[1] >= 5 * epochs[10], (student, epochs)
+
+
+@pytest.mark.parametrize("whose", ["own", "another's"])
+def test_03_judges_the_training_cell_s_run_on_the_student_s_own_data(whose: str) -> None:
+    from conftest import solution_namespace
+
+    source = nbformat.read(ROOT / "source" / DEPTH / "depth_and_init.ipynb", as_version=4)
+    namespace = solution_namespace(source)
+    mine = variants.values_for(depth_inputs.VARIANT, DEPTH, "dora", True)
+    request = checks.make_request("depth.training_curve", DEPTH, "dora", mine)
+    ran_on = mine if whose == "own" else variants.values_for(depth_inputs.VARIANT, DEPTH, "eli", True)
+    x, y = reference.gen_samples(100, ran_on["a"], ran_on["sigma"], seed=ran_on["seed"])
+    _, namespace["weight_log"] = namespace["DeepNarrowLNN"](np.full(10, 0.9)).train(x, y, 0.01, 600)
+    verdict = checks.CHECKS["depth.training_curve"].judge(request, probe.collect(namespace, request))
+    if whose == "own":
+        assert verdict.passed, verdict.message
+    else:
+        assert not verdict.passed and "does not end where a run on your data ends" in verdict.message
+        assert f"a = {mine['a']}" in verdict.message  # the student's own data, not the other's
 
 
 def test_the_grader_draws_the_values_where_the_course_turns_them_on() -> None:

@@ -593,6 +593,32 @@ class _Workers:
                     process.kill()
 
 
+STOP = threading.Event()
+"""Set to stop a run as Ctrl-C does (:func:`request_stop`)."""
+
+
+def request_stop() -> None:
+    """Ask the run in this process to stop, then raise KeyboardInterrupt, as Ctrl-C does.
+
+    For signal handlers (a closed terminal, SIGTERM).  The exception alone is not enough: a
+    signal handler's exception that lands in a weakref callback or a ``__del__`` is printed
+    and dropped by Python, and the run would go on to the end.  The event is not lost: the
+    run looks at it while it waits for its workers.
+    """
+    STOP.set()
+    raise KeyboardInterrupt
+
+
+def _wait(in_flight: Iterable[cf.Future[Outcome]]) -> set[cf.Future[Outcome]]:
+    """The futures done so far, once one is; KeyboardInterrupt as soon as a stop is asked for."""
+    while True:
+        if STOP.is_set():
+            raise KeyboardInterrupt
+        done, _ = cf.wait(list(in_flight), timeout=0.2, return_when=cf.FIRST_COMPLETED)
+        if done:
+            return done
+
+
 def _completed(workers: _Workers, items: Iterator[Job | Outcome], window: int) -> Iterator[Outcome]:
     """Outcomes as they finish, with at most `window` jobs out at a time.
 
@@ -628,11 +654,9 @@ def _completed(workers: _Workers, items: Iterator[Job | Outcome], window: int) -
             continue
         launch(item, 0)
         while len(in_flight) >= window:
-            done, _ = cf.wait(list(in_flight), return_when=cf.FIRST_COMPLETED)
-            yield from finished(done)
+            yield from finished(_wait(in_flight))
     while in_flight:
-        done, _ = cf.wait(list(in_flight), return_when=cf.FIRST_COMPLETED)
-        yield from finished(done)
+        yield from finished(_wait(in_flight))
 
 
 def assignment_notebooks(root: Path, assignment: str) -> list[str]:
@@ -761,10 +785,13 @@ def grade(
     count = workers or os.cpu_count() or 1
     pool = _Workers(count, scheduler)
     interrupted, finished = False, 0
+    STOP.clear()
     try:
         with shared_engines(), warnings.catch_warnings():  # one database engine for every Gradebook nbgrader opens
             _quiet_known_warnings()
             for outcome in _completed(pool, items(), window=2 * count):
+                if STOP.is_set():  # asked for while this outcome came in: it is graded again next run
+                    raise KeyboardInterrupt
                 student = by_name[outcome.student]
                 summary.seconds[student.name] = summary.seconds.get(student.name, 0.0) + outcome.seconds
                 if outcome.ungradable:

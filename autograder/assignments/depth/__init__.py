@@ -23,4 +23,5 @@ ASSIGNMENT = Assignment(
     checks=tuple(inputs.CHECKS),
     mistakes=Catalogue.union("03_depth_and_init", GENERIC, mistakes.MISTAKES),
     plot=training_figure,
+    variant=inputs.VARIANT,
 )

@@ -18,6 +18,8 @@ import numpy as np
 
 from . import judges as judge
 from ...core.checks import Check
+from ...core.variants import Variant
+from ...models.shallow import SEED, gen_samples  # the course's data, as the notebook's gen_samples draws them
 
 MODEL = {"class": "DeepNarrowLNN", "state": ["w"]}
 """What every check probes: the student's class, and its weights afterwards."""
@@ -175,14 +177,31 @@ def _zero_weight_request(rng: np.random.Generator) -> dict[str, Any]:
     return {**MODEL, "method": "dloss_dw", "cases": _gradient_cases(rng, ZERO_PLAN)}
 
 
-def _train_request(rng: np.random.Generator) -> dict[str, Any]:
+NOTEBOOK_RUN = {"n": 100, "depth": 10, "init": 0.9, "lr": 0.01, "n_ep": 600}
+"""The training cell's depth-10 run (section 3): its data come from the student's values."""
+
+VARIANT = Variant(
+    default={"a": 2.0, "sigma": 0.1, "seed": SEED},
+    # Inside these ranges every student's runs tell the section's story (tests/test_variants.py sweeps
+    # them): depth 10 reaches the threshold within 100 epochs, depth 1 takes at least 4.5 times as long.
+    ranges={"a": (1.7, 2.1, 2), "sigma": (0.05, 0.1, 3)},
+)
+"""Each student's own training data, where the course turns variants on (Neuromatch's elsewhere)."""
+
+
+def _train_request(rng: np.random.Generator, values: dict[str, Any]) -> dict[str, Any]:
+    """Training runs on drawn data; and the notebook's own depth-10 run, on the student's data, to compare with."""
     cases = []
     for d, lr in TRAIN_PLAN:
         x = rng.uniform(0, 1, 40)
         y = rng.uniform(1.5, 2.5) * x + rng.normal(0, 0.1, 40)
         init = np.full(d, 0.9) * rng.uniform(0.95, 1.05, d)
         cases.append({"init": init.round(4).tolist(), "args": [x.tolist(), y.tolist(), lr, 80]})
-    return {**MODEL, "method": "train", "returns": "tuple", "cases": cases}
+    run = NOTEBOOK_RUN
+    x, y = gen_samples(run["n"], values["a"], values["sigma"], seed=values["seed"])
+    own = {"init": [run["init"]] * run["depth"], "args": [x.tolist(), y.tolist(), run["lr"], run["n_ep"]]}
+    return {**MODEL, "method": "train", "returns": "tuple", "cases": cases,
+            "own_run": own, "globals": ["weight_log"], "values": values}  # fmt: skip
 
 
 CHECKS = [
@@ -190,5 +209,5 @@ CHECKS = [
     Check("depth.loss", _loss_request, judge.judge_loss),
     Check("depth.dloss_dw", _gradient_request, judge.judge_dloss_dw),
     Check("depth.zero_weight", _zero_weight_request, judge.judge_zero_weight),
-    Check("depth.training_curve", _train_request, judge.judge_train),
+    Check("depth.training_curve", _train_request, judge.judge_train, varies=True),
 ]

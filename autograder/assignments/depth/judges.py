@@ -480,10 +480,45 @@ def judge_train(request: dict[str, Any], payload: dict[str, Any] | None) -> Verd
             verdict.curves = _curves(loss, weights, ref_loss, ref_weights)  # the run that went wrong
             return verdict
         first = first or _curves(loss, weights, ref_loss, ref_weights)
+    not_own = _not_the_notebook_s_own_run(request, payload)  # type: ignore[arg-type]
+    if not_own:
+        verdict = fail(not_own)
+        verdict.curves = first
+        return verdict
     return Verdict(
         1.0,
         f"The loss curves and weight trajectories of {len(request['cases'])} training runs match the reference.",
         curves=first,
+    )
+
+
+def _not_the_notebook_s_own_run(request: dict[str, Any], payload: dict[str, Any]) -> str | None:
+    """Why the training cell's depth-10 run (the notebook's `weight_log`) is not the run on the student's data.
+
+    The grader has just seen the student's `train` follow the reference; here it looks at what the
+    training cell left.  Numbers typed in, or a run on another student's data, end elsewhere.
+    """
+    run = request.get("own_run")
+    if run is None:
+        return None
+    found = payload.get("globals")
+    record = found.get("weight_log") if isinstance(found, dict) else None
+    own = values(record) if isinstance(record, dict) else None
+    _, ref_weights = ref.train(_w(run), *_args(run), run["args"][2], run["args"][3])
+    given = request.get("values", {})
+    yours = ", ".join(f"{name} = {given[name]}" for name in sorted(given)) or "the training cell's values"
+    if own is None or own.shape != ref_weights.shape:
+        shape = "missing" if own is None else f"of shape {own.shape}, not {ref_weights.shape}"
+        return (
+            f"Your `train` is right, but the training cell's depth-{ref_weights.shape[1]} run (`weight_log`) is "
+            f"{shape}. Run the training cell unchanged, then this test."
+        )
+    if core_mistakes.close(own[-1], ref_weights[-1], TRAIN_RTOL, 1.0):
+        return None
+    return (
+        f"Your `train` is right, but the training cell's depth-{ref_weights.shape[1]} run (`weight_log`) does not "
+        f"end where a run on your data ends (your data: {yours}). Run the training cell unchanged, with the data "
+        "it prints for you: numbers typed in, or taken from another notebook, do not fit your data."
     )
 
 

@@ -106,8 +106,8 @@ def _seed_run_request(rng: np.random.Generator, values: dict[str, Any]) -> dict[
     run = reference.SEED_RUN
     x, y = reference.gen_samples(run["n"], values["a"], values["sigma"], seed=values["seed"])
     case = {"init": [values["w1"], values["w2"]], "args": [x.tolist(), y.tolist(), values["lr"], run["n_ep"]]}
-    return {**MODEL, "method": "train", "returns": "tuple", "cases": [case], "globals": ["weight_log"],
-            "values": values}  # fmt: skip
+    return {**MODEL, "method": "train", "returns": "tuple", "cases": [case],
+            "own_run": case, "globals": ["weight_log"], "values": values}  # fmt: skip
 
 
 CHECKS = [
