@@ -25,11 +25,9 @@ import json
 import os
 import pwd
 import secrets
-import shlex
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import time
@@ -39,6 +37,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psutil
+
+from autograder.course.reach import reachable_script
 
 HUB = Path(__file__).resolve().parent
 ROOT = HUB.parent
@@ -188,40 +188,11 @@ def prepare_exchange(roster: Roster) -> Path:
 # --------------------------------------------------------------------------- the hub process
 
 
-def _blocked(path: Path) -> tuple[Path, Path] | None:
-    """The first folder on the way to `path` that others cannot enter, and its child on that way."""
-    parts = path.parts
-    for depth in range(1, len(parts) - 1):
-        folder = Path(*parts[: depth + 1])
-        if not os.stat(folder).st_mode & stat.S_IXOTH:
-            return folder, Path(*parts[: depth + 2])
-    return None
-
-
-def reachable_script(paths: list[Path]) -> str:
-    """Shell lines (run as root, in a new mount namespace) that make `paths` reachable by every user."""
-    needed: dict[Path, set[Path]] = {}
-    for path in paths:
-        hit = _blocked(path.resolve())
-        if hit is not None:
-            needed.setdefault(hit[0], set()).add(hit[1])
-    lines = []
-    for n, (folder, children) in enumerate(sorted(needed.items())):
-        stages = [f"/tmp/.shallow-narrow-hub-stage-{os.getpid()}-{n}-{m}" for m in range(len(children))]
-        for stage, child in zip(stages, sorted(children)):
-            lines += [f"mkdir -p {stage}", f"mount --bind {shlex.quote(str(child))} {stage}"]
-        lines.append(f"mount -t tmpfs -o mode=755 tmpfs {shlex.quote(str(folder))}")
-        for stage, child in zip(stages, sorted(children)):
-            kind = "mkdir -p" if child.is_dir() else "touch"
-            lines += [f"{kind} {shlex.quote(str(child))}", f"mount --move {stage} {shlex.quote(str(child))}",
-                      f"rmdir {stage} 2>/dev/null || rm -f {stage}"]  # fmt: skip
-    return "\n".join(lines)
-
-
 def hub_command(roster: Roster) -> list[str]:
     """The command line that runs JupyterHub for `roster` in its own PID and mount namespaces."""
     jupyterhub = [sys.executable, "-m", "jupyterhub", "-f", str(HUB / "jupyterhub_config.py")]
-    script = reachable_script([Path(sys.executable), Path(sys.prefix), Path(sys.base_prefix), ROOT])
+    script = reachable_script([Path(sys.executable), Path(sys.prefix), Path(sys.base_prefix), ROOT],
+                              stage="shallow-narrow-hub-stage")
     return [
         "unshare", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "--mount-proc",
         "sh", "-ec", f"{script}\ncd /\nexec \"$@\"", "sh", *jupyterhub,

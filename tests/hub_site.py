@@ -21,6 +21,8 @@ from pathlib import Path
 
 import psutil
 
+from autograder.course.reach import reachable_script
+
 ROOT = Path(__file__).resolve().parent.parent
 HUB = ROOT / "hub"
 
@@ -118,7 +120,8 @@ class Site:
             "setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--init-groups",
             "env", "-i", "-C", str(cwd or account.pw_dir), *(f"{k}={v}" for k, v in env.items()), *argv,
         ]  # fmt: skip
-        script = serve.reachable_script([Path(sys.executable), Path(sys.prefix), Path(sys.base_prefix), ROOT])
+        script = reachable_script([Path(sys.executable), Path(sys.prefix), Path(sys.base_prefix), ROOT],
+                                  stage="hub-site-stage")
         if not script:
             return drop
         return ["unshare", "--mount", "--propagation", "private", "sh", "-ec", f"{script}\nexec \"$@\"", "sh", *drop]

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import os
 import pwd
-import shlex
-import stat
 import subprocess
 import sys
 from pathlib import Path
+
+from autograder.course.reach import reachable_script
 
 USER = "autograder-instructor"
 """The ordinary user the tests create and run the grader as."""
@@ -38,37 +38,6 @@ def ensure_user() -> pwd.struct_passwd:
             capture_output=True,
         )
         return pwd.getpwnam(USER)
-
-
-def _blocked(path: Path) -> tuple[Path, Path] | None:
-    """The first folder on the way to `path` that others cannot enter, and its child on that way."""
-    parts = path.parts
-    for depth in range(1, len(parts) - 1):
-        folder = Path(*parts[: depth + 1])
-        if not os.stat(folder).st_mode & stat.S_IXOTH:
-            return folder, Path(*parts[: depth + 2])
-    return None
-
-
-def reachable_script(paths: list[Path]) -> str:
-    """Shell lines (run as root, in a new mount namespace) that make `paths` reachable by others."""
-    needed: dict[Path, set[Path]] = {}
-    for path in paths:
-        hit = _blocked(path.resolve())
-        if hit is not None:
-            needed.setdefault(hit[0], set()).add(hit[1])
-    lines = []
-    for n, (folder, children) in enumerate(sorted(needed.items())):
-        for m, child in enumerate(sorted(children)):
-            stage = f"/tmp/.instructor-stage-{os.getpid()}-{n}-{m}"
-            lines += [f"mkdir -p {stage}", f"mount --bind {shlex.quote(str(child))} {stage}"]
-        lines.append(f"mount -t tmpfs -o mode=755 tmpfs {shlex.quote(str(folder))}")
-        for m, child in enumerate(sorted(children)):
-            stage = f"/tmp/.instructor-stage-{os.getpid()}-{n}-{m}"
-            kind = "mkdir -p" if child.is_dir() else "touch"
-            lines += [f"{kind} {shlex.quote(str(child))}", f"mount --move {stage} {shlex.quote(str(child))}",
-                      f"rmdir {stage} 2>/dev/null || rm -f {stage}"]  # fmt: skip
-    return "\n".join(lines)
 
 
 def as_user(argv: list[str], env: dict[str, str] | None = None) -> list[str]:
@@ -95,7 +64,8 @@ def as_user(argv: list[str], env: dict[str, str] | None = None) -> list[str]:
         "setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--init-groups",
         "env", "-i", *(f"{k}={v}" for k, v in clean.items()), *argv,
     ]  # fmt: skip
-    script = reachable_script([Path(sys.executable), Path(sys.prefix), Path(sys.base_prefix), ROOT])
+    script = reachable_script([Path(sys.executable), Path(sys.prefix), Path(sys.base_prefix), ROOT],
+                              stage="instructor-stage")
     if not script:
         return drop
     return ["unshare", "--mount", "--propagation", "private", "sh", "-ec", f"{script}\nexec \"$@\"", "sh", *drop]

@@ -81,3 +81,18 @@ def test_grader_data_equals_the_students_gen_samples(n: int, a: float, sigma: fl
     x_student, y_student = helpers.gen_samples(n, a, sigma)
     x_ref, y_ref = reference.gen_samples(n, a, sigma, seed=seed)
     assert np.array_equal(x_student, x_ref) and np.array_equal(y_student, y_ref)
+
+
+@given(weights, weights, samples, st.floats(2.0, 10.0))
+def test_a_gradient_is_compared_with_the_slope_of_the_loss(w1, w2, data, factor) -> None:
+    x, y = data
+    exact = np.array(reference.gradients(w1, w2, x, y))
+    assume(np.linalg.norm(exact) > 1e-3)
+    near = reference.compare_with_slope(w1, w2, x, y, exact)
+    assert near is not None and near[0] == "near" and np.isclose(near[1], 1, rtol=1e-3)
+    assert reference.compare_with_slope(w1, w2, x, y, -exact)[0] == "uphill"
+    finding, ratio = reference.compare_with_slope(w1, w2, x, y, factor * exact)
+    assert finding == "scaled" and np.isclose(ratio, factor, rtol=1e-3)
+    assert reference.compare_with_slope(w1, w2, x, y, exact[::-1] * [1, -1])[0] in ("elsewhere", "uphill")
+    assert reference.compare_with_slope(w1, w2, x, y, [0.0, 0.0]) is None
+    assert reference.compare_with_slope(w1, w2, x, y, [np.nan, 1.0]) is None

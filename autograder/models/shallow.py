@@ -118,6 +118,44 @@ def finite_difference_gradients(
     return dw1, dw2
 
 
+def compare_with_slope(w1: float, w2: float, x: ArrayLike, y_true: ArrayLike, pair: ArrayLike) -> tuple[str, float] | None:
+    """How a student's gradient at ``(w1, w2)`` compares with the finite-difference slope of the loss.
+
+    Judges put the finding into their own words, without showing the formula.
+
+    Parameters
+    ----------
+    w1, w2 : float
+        The point.
+    x, y_true : array_like
+        The data.
+    pair : array_like
+        The student's ``(dL/dw1, dL/dw2)``.
+
+    Returns
+    -------
+    tuple or None
+        ``(finding, ratio)``: finding is ``"uphill"`` (a step against it raises the loss),
+        ``"scaled"`` (the right direction, `ratio` times as long), ``"near"`` (close to the slope,
+        not on it) or ``"elsewhere"``; ratio is the length of `pair` over the slope's.  None when
+        nothing can be said (a non-finite or zero gradient, or a flat loss).
+    """
+    pair = np.asarray(pair, dtype=float)
+    numeric = np.array(finite_difference_gradients(w1, w2, x, y_true))
+    norm_s, norm_n = float(np.linalg.norm(pair)), float(np.linalg.norm(numeric))
+    if not np.all(np.isfinite(pair)) or norm_s == 0 or norm_n < 1e-9:
+        return None
+    ratio = norm_s / norm_n
+    cosine = float(pair @ numeric) / (norm_s * norm_n)
+    if cosine < 0:
+        return "uphill", ratio
+    if cosine > 0.9999 and abs(ratio - 1) > 0.05:
+        return "scaled", ratio
+    if float(np.linalg.norm(pair - numeric)) < 0.1 * norm_n:
+        return "near", ratio
+    return "elsewhere", ratio
+
+
 def train(
     init_weights: tuple[float, float], x: ArrayLike, y_true: ArrayLike, lr: float, n_ep: int
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

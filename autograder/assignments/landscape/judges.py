@@ -256,17 +256,15 @@ def _forms_message(forms: list[tuple[Mistake, ...] | None]) -> tuple[str, list[M
 
 
 def _slope_check(w1: float, w2: float, x: np.ndarray, y: np.ndarray, pair: np.ndarray) -> str:
-    """What finite differences of the loss say about the student's gradient at one point."""
-    numeric = np.array(reference.finite_difference_gradients(w1, w2, x, y))
-    norm_s, norm_n = float(np.linalg.norm(pair)), float(np.linalg.norm(numeric))
-    if not np.all(np.isfinite(pair)) or norm_s == 0 or norm_n < 1e-9:
+    """What a finite difference of the loss says about the student's gradient at one point."""
+    found = reference.compare_with_slope(w1, w2, x, y, pair)
+    if found is None:
         return ""
-    cosine = float(pair @ numeric) / (norm_s * norm_n)
+    finding, ratio = found
     prefix = "A finite difference of the loss there shows that"
-    if cosine < 0:
+    if finding == "uphill":
         return f" {prefix} a small step against your gradient would raise the loss, not lower it."
-    if cosine > 0.9999 and abs(norm_s / norm_n - 1) > 0.05:
-        ratio = norm_s / norm_n
+    if finding == "scaled":
         return f" {prefix} your gradient points the right way but is {ratio:.3g} times as long as it should be."
     return f" {prefix} your gradient does not point where the loss rises fastest."
 

@@ -230,19 +230,16 @@ def _gradient_forms_message(forms: list[tuple[Mistake, ...] | None]) -> tuple[st
 
 def _slope_check(w1: float, w2: float, x: np.ndarray, y: np.ndarray, pair: np.ndarray) -> str:
     """What finite differences of the loss say about the student's gradient."""
-    numeric = np.array(reference.finite_difference_gradients(w1, w2, x, y))
-    norm_s, norm_n = float(np.linalg.norm(pair)), float(np.linalg.norm(numeric))
-    if not np.all(np.isfinite(pair)) or norm_s == 0 or norm_n < 1e-9:
+    found = reference.compare_with_slope(w1, w2, x, y, pair)
+    if found is None:
         return ""
-    cosine = float(pair @ numeric) / (norm_s * norm_n)
+    finding, ratio = found
     prefix = "Finite differences of the loss show that"
-    if cosine < 0:
+    if finding == "uphill":
         return f"{prefix} a small step against your gradient would raise the loss there, not lower it. "
-    if cosine > 0.9999 and abs(norm_s / norm_n - 1) > 0.05:
-        return (
-            f"{prefix} your gradient points the right way but is {norm_s / norm_n:.3g} times as long as it should be. "
-        )
-    if float(np.linalg.norm(pair - numeric)) < 0.1 * norm_n:
+    if finding == "scaled":
+        return f"{prefix} your gradient points the right way but is {ratio:.3g} times as long as it should be. "
+    if finding == "near":
         return f"{prefix} your gradient is near the slope of the loss there, but not on it. "
     return f"{prefix} your gradient does not point where the loss rises fastest. "
 
