@@ -30,12 +30,10 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from autograder.assignments.shallow_narrow.inputs import VARIANT
 from autograder.core import checks
-from autograder.core.in_process import judge_in_process
+from autograder.core.in_process import judge_without_the_notebook
 from autograder.course.submissions import examples_folder, method_bodies, submission_from_answer, written_answers
 from autograder.integrity import similarity, views
-from autograder.models import shallow
 from autograder.nbgrader_plugins.cells import verdict_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,17 +122,6 @@ def bases() -> list[str]:
     return [p.read_text() for p in corpus + sorted(examples_folder(ASSIGNMENT).glob("*.py"))]
 
 
-def _train_as_the_notebook_does(namespace: dict) -> None:
-    """The training cell's run (the seed-run check reads its ``weight_log``), on the worked solution's values."""
-    values, run = VARIANT.default, shallow.SEED_RUN
-    x, y = shallow.gen_samples(run["n"], values["a"], values["sigma"], seed=values["seed"])
-    try:
-        model = namespace["ShallowNarrowExercise"]([values["w1"], values["w2"]])
-        namespace["loss_log"], namespace["weight_log"] = model.train(x, y, values["lr"], run["n_ep"])
-    except Exception:  # noqa: BLE001 - a wrong class: the training cell fails
-        namespace["weight_log"] = None
-
-
 def graded(nb: nbformat.NotebookNode, student: str, names: dict[str, list[str]]) -> nbformat.NotebookNode:
     """The notebook with each test cell's verdicts, judged in this process (trusted synthetic code only)."""
     namespace: dict = {"__name__": "submission"}
@@ -146,12 +133,12 @@ def graded(nb: nbformat.NotebookNode, student: str, names: dict[str, list[str]])
         if cell.cell_type == "code" and (cell.metadata.get("nbgrader", {}).get("solution") or
                                          (defines_only and cell.source.strip())):  # fmt: skip
             exec(cell.source, namespace)
-    _train_as_the_notebook_does(namespace)
     out = nbformat.from_dict(nb)
     for cell in out.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and not meta.get("solution") and meta.get("grade_id") in names:
-            verdicts = [(name, judge_in_process(name, namespace, ASSIGNMENT, student)) for name in names[meta["grade_id"]]]
+            verdicts = [(name, judge_without_the_notebook(name, namespace, ASSIGNMENT, student))
+                        for name in names[meta["grade_id"]]]  # fmt: skip
             cell.outputs = [output for name, verdict in verdicts for output in verdict_outputs(name, verdict)]
     return out
 

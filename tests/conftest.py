@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import psutil
 import pytest
 from hypothesis import settings
@@ -179,52 +178,22 @@ _NOTEBOOK_RUNS: dict = {}
 
 
 def as_if_the_notebook_ran(request: dict, payload: dict, namespace: dict, key: object = None) -> dict:
-    """`payload` with the notebook's own run (``"globals"``), as the notebook's training cell would leave it.
+    """`payload` with the training cell's run, for a class probed without its notebook.
 
-    The seed-run check of 01 and the training check of 03 also read the training cell's run
-    (``weight_log``). Tests that probe a class without running its notebook stand in for that cell:
-    it trains the class in `namespace` on the run the request describes (``"own_run"``), as the
-    cell would on the student's values.  A class that fails to train leaves no run, as there.
-    `key` names the code in `namespace` (for sweeps: a run is made once per code and run).
+    :func:`autograder.core.in_process.training_cell_run` stands in for the cell; `key` names the
+    code in `namespace`, so that a sweep over many students trains each code once per run.
     """
     import json
 
-    from autograder.core import probe
+    from autograder.core import in_process
 
-    run = request.get("own_run")
-    if not request.get("globals") or run is None:
-        return payload
-    cached = (key, json.dumps(run, sort_keys=True)) if key is not None else None
+    cached = (key, json.dumps(request.get("own_run"), sort_keys=True)) if key is not None else None
     ran = _NOTEBOOK_RUNS.get(cached) if cached else None
     if ran is None:
-        try:
-            model = namespace[request["class"]](list(run["init"]))
-            args = [np.array(a, dtype=float) if isinstance(a, list) else a for a in run["args"]]
-            with np.errstate(all="ignore"):
-                _, weight_log = model.train(*args)
-            ran = probe._collect_value(weight_log)
-        except Exception:  # noqa: BLE001 - a wrong class: the training cell fails
-            ran = {"missing": True}
+        ran = in_process.training_cell_run(request, namespace)
         if cached:
             _NOTEBOOK_RUNS[cached] = ran
-    found = dict(payload.get("globals") or {})
-    for name in request["globals"]:
-        if found.get(name, {"missing": True}) == {"missing": True}:  # not defined where the class was probed
-            found[name] = ran if name == "weight_log" else {"missing": True}
-    return {**payload, "globals": found}
-
-
-def judge_as_in_the_notebook(name: str, namespace: dict, assignment: str, student: str):
-    """:func:`autograder.core.in_process.judge_in_process`, with the training cell's run in the notebook.
-
-    For harnesses that run a notebook's solution cells only (see :func:`as_if_the_notebook_ran`).
-    """
-    from autograder.core import checks, probe
-
-    request = checks.make_request(name, assignment, student)
-    with np.errstate(all="ignore"):
-        payload = as_if_the_notebook_ran(request, probe.collect(namespace, request), namespace)
-    return checks.CHECKS[name].judge(request, payload)
+    return in_process.with_training_cell_run(request, payload, ran)
 
 
 def example_submission(assignment: str, notebook: str, student: str):

@@ -29,6 +29,7 @@ MODULES = [
     "test_parallel.py",
     "test_new_assignment.py",
     "test_ungradable.py",
+    "test_variants.py",
 ]
 """Everything that starts a student kernel, grades a class or decides what a grader failure is."""
 

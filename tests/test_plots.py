@@ -95,10 +95,10 @@ def test_the_plot_is_described_in_words_for_a_screen_reader() -> None:
 
 @pytest.mark.parametrize("assignment", [DEPTH], ids=lambda a: a.name)
 def test_the_deep_network_s_feedback_shows_its_run_against_the_reference(assignment) -> None:
-    from conftest import judge_as_in_the_notebook
+    from autograder.core.in_process import judge_without_the_notebook
 
     namespace = assignment.namespace(assignment.source_notebook())
-    verdict = judge_as_in_the_notebook("depth.training_curve", namespace, assignment.name, "plots")
+    verdict = judge_without_the_notebook("depth.training_curve", namespace, assignment.name, "plots")
     assert verdict.passed and verdict.curves is not None
     cell = new_code_cell("run_check(...)")
     cell.outputs = verdict_outputs("depth.training_curve", verdict)

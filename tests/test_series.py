@@ -8,8 +8,9 @@ import nbformat
 import pytest
 
 from autograder.core import checks, probe
+from autograder.core.in_process import judge_without_the_notebook
 from autograder.course.submissions import example_students
-from conftest import Course, judge_as_in_the_notebook
+from conftest import Course
 from series import SERIES, Assignment
 
 EXAMPLES = [(a, student) for a in SERIES for student in sorted(a.expected_losses)]
@@ -36,7 +37,7 @@ def test_every_example_has_an_expectation(assignment: Assignment) -> None:
 def test_each_example_loses_exactly_the_points_of_its_mistakes(assignment: Assignment, student: str) -> None:
     namespace = assignment.namespace(assignment.submission(student))
     for test, name in assignment.check_of.items():
-        verdict = judge_as_in_the_notebook(name, namespace, assignment.name, student)
+        verdict = judge_without_the_notebook(name, namespace, assignment.name, student)
         lost = test in assignment.expected_losses[student]
         assert verdict.passed != lost, f"{student}/{test}: {verdict.message}"
         if (student, test) in assignment.expected_mistakes:
@@ -50,7 +51,7 @@ def test_the_instructor_solution_passes_on_other_seeds(assignment: Assignment) -
     namespace = assignment.namespace(assignment.source_notebook())
     for student in ("alice", "bob", "carol"):
         for name in assignment.check_of.values():
-            verdict = judge_as_in_the_notebook(name, namespace, assignment.name, student)
+            verdict = judge_without_the_notebook(name, namespace, assignment.name, student)
             assert verdict.passed, f"{student}/{name}: {verdict.message}"
 
 

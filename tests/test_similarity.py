@@ -30,13 +30,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograder.core import checks
+from autograder.core.in_process import judge_without_the_notebook
 from autograder.core.mistakes import NOT_IMPLEMENTED
 from autograder.core.verdict import Verdict, fail
 from autograder.course.submissions import example_answer, submission_from_answer
 from autograder.integrity import similarity, views
 from autograder.integrity.normalise import normalise_code, normalise_text
 from autograder.nbgrader_plugins.cells import verdict_outputs
-from conftest import ASSIGNMENT, ROOT, judge_as_in_the_notebook, solution_namespace
+from conftest import ASSIGNMENT, ROOT, solution_namespace
 
 CORPUS = Path(__file__).parent / "similarity_corpus"
 NOTEBOOK = "shallow_narrow.ipynb"
@@ -86,7 +87,7 @@ def autograde_in_process(nb: nbformat.NotebookNode, student: str) -> nbformat.No
                 cell.outputs = [
                     output
                     for name in names[meta["grade_id"]]
-                    for output in verdict_outputs(name, judge_as_in_the_notebook(name, namespace, ASSIGNMENT, student))
+                    for output in verdict_outputs(name, judge_without_the_notebook(name, namespace, ASSIGNMENT, student))
                 ]
     return graded
 

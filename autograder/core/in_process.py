@@ -66,3 +66,56 @@ def run_check(name: str, namespace: dict[str, Any], student: str = "instructor")
         raise AssertionError(verdict.message)
     # Print, don't return: a value would become an execute_result, which nbgrader reads as partial credit.
     print(verdict.message)
+
+
+# -- code without its notebook ---------------------------------------------------------------------
+#
+# Some checks also read what the notebook's training cell left (``"globals"`` in the request, e.g.
+# ``weight_log``).  Synthetic submissions judged in-process (the tests' catalogues, the benchmarks)
+# have the student's code but no notebook run: these stand in for the training cell, which trains
+# the student's class on the run the request describes (``"own_run"``).  Trusted code only.
+
+
+def training_cell_run(request: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any] | None:
+    """What the training cell would leave as ``weight_log``, as the probe describes a value.
+
+    ``{"missing": True}`` when the class fails to train (the cell fails); None when the
+    request reads no notebook run.
+    """
+    import numpy as np
+
+    run = request.get("own_run")
+    if not request.get("globals") or run is None:
+        return None
+    try:
+        model = namespace[request["class"]](list(run["init"]))
+        args = [np.array(a, dtype=float) if isinstance(a, list) else a for a in run["args"]]
+        with np.errstate(all="ignore"):
+            _, weight_log = model.train(*args)
+        return probe.describe_value(weight_log)
+    except Exception:  # noqa: BLE001 - a wrong class: the training cell fails
+        return {"missing": True}
+
+
+def with_training_cell_run(
+    request: dict[str, Any], payload: dict[str, Any], ran: dict[str, Any] | None
+) -> dict[str, Any]:
+    """`payload` with `ran` (:func:`training_cell_run`) where the probed namespace had no ``weight_log``."""
+    if ran is None:
+        return payload
+    found = dict(payload.get("globals") or {})
+    for name in request["globals"]:
+        if found.get(name, {"missing": True}) == {"missing": True}:
+            found[name] = ran if name == "weight_log" else {"missing": True}
+    return {**payload, "globals": found}
+
+
+def judge_without_the_notebook(name: str, namespace: dict[str, Any], assignment: str, student: str) -> Verdict:
+    """:func:`judge_in_process` for code whose notebook was not run (its training cell stood in for)."""
+    import numpy as np
+
+    request = checks.make_request(name, assignment, student)
+    with np.errstate(all="ignore"):
+        payload = probe.collect(namespace, request)
+        payload = with_training_cell_run(request, payload, training_cell_run(request, namespace))
+    return checks.CHECKS[name].judge(request, payload)
